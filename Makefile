@@ -1,0 +1,145 @@
+# barealloc: a freestanding allocator and runtime for x86-64 and i386.
+# `make help` lists the targets.  Outputs go to build/<isa>/.
+
+ISAS    := x86_64 i386
+BUILD   := build
+PREFIX  ?= /usr/local
+DESTDIR ?=
+
+ifeq ($(origin CC),default)
+CC      := gcc
+endif
+NASM    ?= nasm
+LD      ?= ld
+AR      ?= ar
+OBJDUMP ?= objdump
+
+# Per-ISA tables.
+CFLAGS_x86_64 := -m64
+CFLAGS_i386   := -m32 -march=i686 -mtune=generic
+NASMFMT_x86_64 := elf64
+NASMFMT_i386   := elf32
+LDEMU_x86_64  := elf_x86_64
+LDEMU_i386    := elf_i386
+QEMU_x86_64   := qemu-x86_64
+QEMU_i386     := qemu-i386
+
+# Freestanding: no libc header (-nostdinc: only inc/), no libc object, no
+# PIE, no stack protector, no unwind tables.  Stated once, for every object.
+FREESTANDING := -ffreestanding -nostdinc -fno-pie -fno-pic -fno-stack-protector \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables -fcf-protection=none \
+	-fno-common -ffunction-sections -fdata-sections
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-main
+ifeq ($(CI),true)
+WARN    += -Werror
+endif
+OPT     ?= -O2 -g
+CFLAGS  := -std=c11 $(OPT) $(FREESTANDING) $(WARN) -Iinc
+NASMFLAGS := -Iinc/ -Werror
+LDFLAGS := -static -T linker.ld -z max-page-size=4096 --gc-sections
+
+# Test programs (tests/<name>.c); tests/harness.c and tests/<isa>/*.asm are
+# linked into each.  The runner, tests/run.sh, runs them on every runner.
+TESTS   := start syscalls mem exitcode
+EXAMPLES := demo
+
+.PHONY: all check demo install clean deps help
+all: $(foreach i,$(ISAS),$(BUILD)/$(i)/libbarealloc.a \
+	$(addprefix $(BUILD)/$(i)/tests/,$(TESTS)) $(addprefix $(BUILD)/$(i)/examples/,$(EXAMPLES)))
+
+# The rules for one ISA.  An alloc/<isa>/X.asm replaces alloc/X.c by name;
+# the C file stays as the portable reference.
+define isa_rules
+B_$(1)     := $(BUILD)/$(1)
+ASMSRC_$(1) := start/$(1).asm syscall/$(1).asm $$(wildcard alloc/$(1)/*.asm)
+CSRC_$(1)  := start/crt.c $$(filter-out $$(patsubst alloc/$(1)/%.asm,alloc/%.c,$$(wildcard alloc/$(1)/*.asm)),$$(wildcard alloc/*.c))
+LIBOBJ_$(1) := $$(patsubst %,$(BUILD)/$(1)/%.o,$$(ASMSRC_$(1)) $$(CSRC_$(1)))
+TESTOBJ_$(1) := $(BUILD)/$(1)/tests/harness.c.o $$(patsubst %,$(BUILD)/$(1)/%.o,$$(wildcard tests/$(1)/*.asm))
+
+$(BUILD)/$(1)/libbarealloc.a: $$(LIBOBJ_$(1))
+	rm -f $$@
+	$(AR) rcs $$@ $$^
+
+$(BUILD)/$(1)/%.c.o: %.c | deps
+	@mkdir -p $$(@D)
+	$(CC) $(CFLAGS) $(CFLAGS_$(1)) $$(CFLAGS_$$<) -MMD -MP -c $$< -o $$@
+
+$(BUILD)/$(1)/%.asm.o: %.asm | deps
+	@mkdir -p $$(@D)
+	$(NASM) -f $(NASMFMT_$(1)) $(NASMFLAGS) $$(if $$(filter tests/%,$$<),,-DBA_LIBRARY) -MD $$(@:.o=.d) -o $$@ $$<
+
+# The C twin of the byte loops, renamed, as a second implementation to test.
+$(BUILD)/$(1)/tests/mem_c.o: alloc/mem.c | deps
+	@mkdir -p $$(@D)
+	$(CC) $(CFLAGS) $(CFLAGS_$(1)) $(CFLAGS_alloc/mem.c) -Dmemcpy=c_memcpy -Dmemmove=c_memmove \
+		-Dmemset=c_memset -Dmemcmp=c_memcmp -c $$< -o $$@
+$(BUILD)/$(1)/tests/mem: $(BUILD)/$(1)/tests/mem_c.o
+
+# Every program: its objects, the library, linker.ld; plus an objdump -S
+# listing and a symbol table beside it, for reading what was built.
+$(BUILD)/$(1)/tests/%: $(BUILD)/$(1)/tests/%.c.o $$(TESTOBJ_$(1)) $(BUILD)/$(1)/libbarealloc.a linker.ld
+	$(LD) -m $(LDEMU_$(1)) $(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(BUILD)/$(1)/libbarealloc.a
+	$(OBJDUMP) -dS $$@ > $$@.lst
+	nm -n $$@ > $$@.sym
+
+$(BUILD)/$(1)/examples/%: $(BUILD)/$(1)/examples/%.c.o $(BUILD)/$(1)/libbarealloc.a linker.ld
+	$(LD) -m $(LDEMU_$(1)) $(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(BUILD)/$(1)/libbarealloc.a
+	$(OBJDUMP) -dS $$@ > $$@.lst
+	nm -n $$@ > $$@.sym
+endef
+$(foreach i,$(ISAS),$(eval $(call isa_rules,$(i))))
+
+.SECONDARY:
+
+# Library objects that deserve their own flags.
+CFLAGS_alloc/mem.c := -fno-tree-loop-distribute-patterns -fno-builtin
+CFLAGS_start/crt.c := -fno-omit-frame-pointer
+$(foreach t,$(TESTS) harness,$(eval CFLAGS_tests/$(t).c := -fno-omit-frame-pointer -fno-tree-loop-distribute-patterns -Itests))
+
+check: all
+	@ISAS="$(ISAS)" TESTS="$(TESTS)" QEMU_x86_64=$(QEMU_x86_64) QEMU_i386=$(QEMU_i386) \
+		sh tests/run.sh $(BUILD)
+
+demo: $(BUILD)/x86_64/examples/demo $(BUILD)/i386/examples/demo
+	@echo "== x86-64, native"
+	@$(BUILD)/x86_64/examples/demo first 'second arg'
+	@echo "== i386, under $(QEMU_i386)"
+	@$(QEMU_i386) $(BUILD)/i386/examples/demo first 'second arg'
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/include/barealloc $(DESTDIR)$(PREFIX)/lib/barealloc
+	install -m 644 inc/*.h inc/*.tab inc/*.inc $(DESTDIR)$(PREFIX)/include/barealloc/
+	install -m 644 linker.ld $(DESTDIR)$(PREFIX)/lib/barealloc/
+	$(foreach i,$(ISAS),install -d $(DESTDIR)$(PREFIX)/lib/barealloc/$(i) && \
+		install -m 644 $(BUILD)/$(i)/libbarealloc.a $(DESTDIR)$(PREFIX)/lib/barealloc/$(i)/ &&) true
+
+clean:
+	rm -rf $(BUILD)
+
+# The tools the build needs, installed with apt-get when run as root, or
+# else named in the exact command to type.  Everything else depends on it.
+DEPS_CHECK = \
+	command -v $(NASM) >/dev/null 2>&1 || echo nasm; \
+	for t in $(LD) $(AR) nm readelf $(OBJDUMP); do command -v $$t >/dev/null 2>&1 || { echo binutils; break; }; done; \
+	for t in $(foreach i,$(ISAS),$(QEMU_$(i))); do command -v $$t >/dev/null 2>&1 || { echo qemu-user; break; }; done; \
+	test -e "$$($(CC) -m32 -print-libgcc-file-name 2>/dev/null)" || echo gcc-multilib
+deps:
+	@missing=$$( { $(DEPS_CHECK); } | tr '\n' ' '); \
+	[ -z "$$missing" ] && exit 0; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "deps: installing $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	else \
+		echo "deps: missing $$missing; install them with:"; \
+		echo "  sudo apt-get install -y $$missing"; exit 1; \
+	fi
+
+help:
+	@echo "make            build build/x86_64/ and build/i386/: libbarealloc.a, tests, examples"
+	@echo "make check      run every test on x86-64 and i386, natively and under QEMU"
+	@echo "make demo       run the demo natively (x86-64) and under qemu-i386"
+	@echo "make install    install both libraries, headers, NASM include, linker.ld (PREFIX, DESTDIR)"
+	@echo "make deps       install nasm, binutils, qemu-user, gcc-multilib if missing"
+	@echo "make clean      remove build/"
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
