@@ -1,0 +1,209 @@
+/* The freestanding test harness: see t.h. */
+#include "t.h"
+
+int t_failures;
+int t_clobbered;
+
+static char line[512];
+static size_t used;
+
+void t_s(const char *s)
+{
+	while (*s && used < sizeof line - 1)
+		line[used++] = *s++;
+}
+
+void t_nl(void)
+{
+	line[used++] = '\n';
+	sys_write(1, line, used);
+	used = 0;
+}
+
+static void put_unsigned(unsigned long long v)
+{
+	char buf[BA_UTOA_SIZE];
+
+	t_s(ba_utoa(v, buf));
+}
+
+static const char *errno_name(long long e)
+{
+	switch (e) {
+	case EPERM: return "EPERM";     case ENOENT: return "ENOENT";
+	case ESRCH: return "ESRCH";     case EINTR: return "EINTR";
+	case EBADF: return "EBADF";     case ECHILD: return "ECHILD";
+	case EAGAIN: return "EAGAIN";   case ENOMEM: return "ENOMEM";
+	case EFAULT: return "EFAULT";   case EEXIST: return "EEXIST";
+	case EINVAL: return "EINVAL";   case EMFILE: return "EMFILE";
+	case ERANGE: return "ERANGE";   case ENOSYS: return "ENOSYS";
+	case EOVERFLOW: return "EOVERFLOW";
+	}
+	return 0;
+}
+
+void t_d(long long v)
+{
+	if (v < 0) {
+		t_s("-");
+		put_unsigned(-(unsigned long long)v);
+	} else {
+		put_unsigned(v);
+	}
+	if (v < 0 && v >= -4095 && errno_name(-v)) {
+		t_s(" (-");
+		t_s(errno_name(-v));
+		t_s(")");
+	}
+}
+
+void t_x(unsigned long long v)
+{
+	char buf[BA_XTOA_SIZE];
+
+	t_s(ba_xtoa(v, buf));
+}
+
+static void where(const char *file, int line_no)
+{
+	t_s(" (");
+	t_s(file);
+	t_s(":");
+	t_d(line_no);
+	t_s(")");
+}
+
+int t_check(const char *name, int ok, const char *what, const char *file, int line_no)
+{
+	t_s(ok ? "[OK]   " : "[FAIL] ");
+	t_s(name);
+	if (!ok) {
+		t_s(": expected ");
+		t_s(what);
+		where(file, line_no);
+		t_failures++;
+	}
+	t_nl();
+	return ok;
+}
+
+int t_check_eq(const char *name, long long got, long long want, const char *file, int line_no)
+{
+	int ok = got == want;
+
+	t_s(ok ? "[OK]   " : "[FAIL] ");
+	t_s(name);
+	if (!ok) {
+		t_s(": got ");
+		t_d(got);
+		t_s(", want ");
+		t_d(want);
+		where(file, line_no);
+		t_failures++;
+	}
+	t_nl();
+	return ok;
+}
+
+void t_skip(const char *name, const char *why)
+{
+	t_s("[SKIP] ");
+	t_s(name);
+	t_s(": ");
+	t_s(why);
+	t_nl();
+}
+
+int t_under_qemu(void)
+{
+	const char *r = t_getenv("BA_TEST_RUNNER");
+
+	return r && r[0] == 'q' && r[1] == 'e' && r[2] == 'm' && r[3] == 'u';
+}
+
+const char *t_name(const char *prefix, long long n, const char *suffix)
+{
+	static char buf[200];
+	size_t start = used;
+
+	/* Borrow the line builder, then move the text out of it. */
+	t_s(prefix);
+	t_d(n);
+	t_s(suffix);
+	size_t len = used - start;
+	for (size_t i = 0; i < len && i < sizeof buf - 1; i++)
+		buf[i] = line[start + i];
+	buf[len < sizeof buf - 1 ? len : sizeof buf - 1] = 0;
+	used = start;
+	return buf;
+}
+
+int t_streq(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return *a == *b;
+}
+
+size_t t_strlen(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n])
+		n++;
+	return n;
+}
+
+const char *t_getenv(const char *name)
+{
+	size_t n = t_strlen(name);
+
+	for (char **e = ba_environ; e && *e; e++) {
+		size_t i = 0;
+		while (i < n && (*e)[i] == name[i])
+			i++;
+		if (i == n && (*e)[n] == '=')
+			return *e + n + 1;
+	}
+	return 0;
+}
+
+uint64_t t_rand(uint64_t *state)
+{
+	uint64_t x = *state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return x * 0x2545F4914F6CDD1DULL;
+}
+
+uint64_t t_seed(const char *test)
+{
+	const char *env = t_getenv("BA_TEST_SEED");
+	uint64_t seed = 0;
+
+	if (env) {
+		while (*env >= '0' && *env <= '9')
+			seed = seed * 10 + (uint64_t)(*env++ - '0');
+	} else if (sys_getrandom(&seed, sizeof seed, 0) != sizeof seed) {
+		seed = 0x9E3779B97F4A7C15ULL;
+	}
+	if (seed == 0)
+		seed = 1;   /* xorshift's one fixed point */
+	t_s("# ");
+	t_s(test);
+	t_s(": seed ");
+	put_unsigned(seed);
+	t_s(" (replay with BA_TEST_SEED=");
+	put_unsigned(seed);
+	t_s(")");
+	t_nl();
+	return seed;
+}
+
+int t_exit_status(void)
+{
+	return t_failures > 125 ? 125 : t_failures;
+}

@@ -1,0 +1,91 @@
+#!/bin/sh
+# Runs every test program of every ISA on every runner and prints one
+# summary line, "N passed, N failed", counted over all of them.
+#   usage: ISAS="x86_64 i386" TESTS="start ..." tests/run.sh BUILD_DIR
+# Runners per ISA: native, and under qemu-<isa>.  Each case is one line of a
+# program's output ([OK], [FAIL], or [SKIP] with the reason a runner cannot
+# run it); a program that dies or exits non-zero
+# without a [FAIL] line counts as one more failure.  Failures are printed
+# in full, prefixed with the ISA, the runner and the test; everything is
+# logged in BUILD_DIR/<isa>/check-<runner>.log.
+
+build=${1:?usage: tests/run.sh BUILD_DIR}
+pass=0
+fail=0
+skip=0
+
+ok()   { pass=$((pass + 1)); }
+bad()  { fail=$((fail + 1)); echo "[FAIL] $*"; }
+
+# The environment and arguments every program gets; tests/start.c checks
+# that they arrive exactly like this.
+run_prog() { # runner wrapper program [args...]: runs with a clean environment
+	runner=$1 wrap=$2; shift 2
+	env -i BA_TEST_ENV='one two' BA_TEST_EMPTY= BA_TEST_RUNNER="$runner" \
+		${BA_TEST_SEED:+BA_TEST_SEED=$BA_TEST_SEED} $wrap "$@"
+}
+
+run_suite() { # isa runner wrapper
+	isa=$1 runner=$2 wrap=$3
+	log=$build/$isa/check-$runner.log
+	: > "$log"
+	for t in $TESTS; do
+		[ "$t" = exitcode ] && continue
+		prog=$build/$isa/tests/$t
+		out=$(run_prog "$runner" "$wrap" "$prog" alpha 'two words' '' 2>&1)
+		status=$?
+		printf '%s\n' "$out" >> "$log"
+		n_ok=$(printf '%s\n' "$out" | grep -c '^\[OK\]')
+		n_fail=$(printf '%s\n' "$out" | grep -c '^\[FAIL\]')
+		n_skip=$(printf '%s\n' "$out" | grep -c '^\[SKIP\]')
+		pass=$((pass + n_ok))
+		fail=$((fail + n_fail))
+		skip=$((skip + n_skip))
+		printf '%s\n' "$out" | grep '^\[FAIL\]\|^\[SKIP\]' |
+			sed "s#^\[\(FAIL\|SKIP\)\] #[\1] $isa $runner $t: #"
+		if [ "$status" -ne 0 ] && [ "$n_fail" -eq 0 ]; then
+			bad "$isa $runner $t: exited with status $status and reported no failure"
+		elif [ "$n_ok" -eq 0 ] && [ "$n_fail" -eq 0 ]; then
+			bad "$isa $runner $t: ran no case"
+		fi
+		printf '%-7s %-12s %-10s %4d passed, %d failed, %d skipped\n' \
+			"$isa" "$runner" "$t" "$n_ok" "$n_fail" "$n_skip"
+	done
+	# main's return value reaches the shell as exit_group's status & 255.
+	for n in 0 1 42 255 256 -1; do
+		run_prog "$runner" "$wrap" "$build/$isa/tests/exitcode" "$n" >/dev/null 2>&1
+		got=$?
+		want=$(( (n + 256) % 256 ))
+		if [ "$got" -eq "$want" ]; then ok; else
+			bad "$isa $runner exitcode: main returned $n, status $got, want $want"; fi
+	done
+}
+
+# Every built executable is static: ET_EXEC of the right class, no
+# PT_INTERP, no PT_DYNAMIC, no undefined symbol.
+check_static() { # isa
+	isa=$1
+	case $isa in x86_64) class=ELF64 ;; *) class=ELF32 ;; esac
+	for prog in $(find "$build/$isa/tests" "$build/$isa/examples" -type f -perm -u+x ! -name '*.*'); do
+		hdr=$(readelf -hlW "$prog" 2>&1)
+		why=
+		printf '%s\n' "$hdr" | grep -q "Class: *$class" || why="$why not $class;"
+		printf '%s\n' "$hdr" | grep -q 'Type: *EXEC' || why="$why not ET_EXEC;"
+		printf '%s\n' "$hdr" | grep -q 'INTERP' && why="$why has PT_INTERP;"
+		printf '%s\n' "$hdr" | grep -q 'DYNAMIC' && why="$why has PT_DYNAMIC;"
+		und=$(nm -u "$prog" 2>&1)
+		[ -n "$und" ] && why="$why undefined: $(echo $und);"
+		if [ -z "$why" ]; then ok; else bad "$isa static ${prog#$build/}:$why"; fi
+	done
+}
+
+for isa in $ISAS; do
+	eval qemu=\$QEMU_$isa
+	check_static "$isa"
+	run_suite "$isa" native ""
+	run_suite "$isa" "$qemu" "$qemu"
+done
+
+if [ "$skip" -eq 0 ]; then echo "$pass passed, $fail failed"
+else echo "$pass passed, $fail failed, $skip skipped"; fi
+[ "$fail" -eq 0 ]

@@ -1,0 +1,50 @@
+/* The freestanding test harness.  Each check prints one line,
+ *   [OK]   <case>
+ *   [FAIL] <case>: got <value>, want <value> (file:line)
+ * and a program's exit status is its number of failures, capped at 125 so
+ * that it cannot be mistaken for a death by signal.  tests/run.sh counts
+ * the lines and names the ISA and runner of every failure. */
+#ifndef T_H
+#define T_H
+
+#include "ba_sys.h"
+
+extern int t_failures;
+
+/* A line builder: each call appends to the pending output line. */
+void t_s(const char *s);
+void t_d(long long v);           /* decimal; -4095..-1 also shows the errno name */
+void t_x(unsigned long long v);  /* 0x-prefixed hex */
+void t_nl(void);                 /* ends the line and writes it to fd 1 */
+
+int t_check(const char *name, int ok, const char *what, const char *file, int line);
+int t_check_eq(const char *name, long long got, long long want, const char *file, int line);
+#define T_TRUE(name, cond) t_check((name), (cond) != 0, #cond, __FILE__, __LINE__)
+#define T_EQ(name, got, want) \
+	t_check_eq((name), (long long)(got), (long long)(want), __FILE__, __LINE__)
+
+/* A case that cannot run on this runner: "[SKIP] <case>: <why>". */
+void t_skip(const char *name, const char *why);
+/* The runner, from BA_TEST_RUNNER (set by tests/run.sh): native or qemu-<isa>. */
+int t_under_qemu(void);
+
+/* Builds a case name with a number in it, e.g. "mmap offset 2^32". */
+const char *t_name(const char *prefix, long long n, const char *suffix);
+
+/* The run's random seed: BA_TEST_SEED from the environment if set, else
+ * fresh from getrandom; printed as a "# seed" line so a run can be replayed. */
+uint64_t t_seed(const char *test);
+uint64_t t_rand(uint64_t *state);  /* xorshift64*: fast and adequate for tests */
+
+/* Calls fn(a..g) with canaries in every callee-saved register (checkasm's
+ * idea) and records in t_clobbered what the callee failed to preserve:
+ * 1 a callee-saved register, 2 the stack pointer, 4 the direction flag. */
+long t_checkcall(void *fn, long a, long b, long c, long d, long e, long f, long g);
+extern int t_clobbered;
+
+const char *t_getenv(const char *name);
+int t_streq(const char *a, const char *b);
+size_t t_strlen(const char *s);
+int t_exit_status(void);   /* what main returns: the failure count, capped */
+
+#endif
