@@ -38,13 +38,16 @@ CFLAGS  := -std=c11 $(OPT) $(FREESTANDING) $(WARN) -Iinc
 NASMFLAGS := -Iinc/ -Werror
 LDFLAGS := -static -T linker.ld -z max-page-size=4096 --gc-sections
 
-# Test programs (tests/<name>.c); tests/harness.c and tests/<isa>/*.asm are
-# linked into each.  The runner, tests/run.sh, runs them on every runner.
-TESTS   := start syscalls mem exitcode
+# Test programs: every tests/<name>.c but the harness; tests/harness.c and
+# tests/<isa>/*.asm are linked into each.  Those named in HOOK_TESTS link
+# libbarealloc-test.a (fault injection, sealing: alloc/hooks.h) instead of
+# the product library.  The runner, tests/run.sh, runs them all.
+TESTS   := $(filter-out harness,$(basename $(notdir $(wildcard tests/*.c))))
+HOOK_TESTS := $(filter hook_%,$(TESTS))
 EXAMPLES := demo
 
 .PHONY: all check demo install clean deps help
-all: $(foreach i,$(ISAS),$(BUILD)/$(i)/libbarealloc.a \
+all: $(foreach i,$(ISAS),$(BUILD)/$(i)/libbarealloc.a $(BUILD)/$(i)/libbarealloc-test.a \
 	$(addprefix $(BUILD)/$(i)/tests/,$(TESTS)) $(addprefix $(BUILD)/$(i)/examples/,$(EXAMPLES)))
 
 # The rules for one ISA.  An alloc/<isa>/X.asm replaces alloc/X.c by name;
@@ -59,6 +62,19 @@ TESTOBJ_$(1) := $(BUILD)/$(1)/tests/harness.c.o $$(patsubst %,$(BUILD)/$(1)/%.o,
 $(BUILD)/$(1)/libbarealloc.a: $$(LIBOBJ_$(1))
 	rm -f $$@
 	$(AR) rcs $$@ $$^
+
+# The same library with the test hooks compiled in (-DBA_TESTING).
+$(BUILD)/$(1)/libbarealloc-test.a: $$(subst $(BUILD)/$(1)/,$(BUILD)/$(1)/testlib/,$$(LIBOBJ_$(1)))
+	rm -f $$@
+	$(AR) rcs $$@ $$^
+
+$(BUILD)/$(1)/testlib/%.c.o: %.c | deps
+	@mkdir -p $$(@D)
+	$(CC) $(CFLAGS) $(CFLAGS_$(1)) $$(CFLAGS_$$<) -DBA_TESTING -MMD -MP -c $$< -o $$@
+
+$(BUILD)/$(1)/testlib/%.asm.o: $(BUILD)/$(1)/%.asm.o
+	@mkdir -p $$(@D)
+	cp $$< $$@
 
 $(BUILD)/$(1)/%.c.o: %.c | deps
 	@mkdir -p $$(@D)
@@ -77,8 +93,9 @@ $(BUILD)/$(1)/tests/mem: $(BUILD)/$(1)/tests/mem_c.o
 
 # Every program: its objects, the library, linker.ld; plus an objdump -S
 # listing and a symbol table beside it, for reading what was built.
-$(BUILD)/$(1)/tests/%: $(BUILD)/$(1)/tests/%.c.o $$(TESTOBJ_$(1)) $(BUILD)/$(1)/libbarealloc.a linker.ld
-	$(LD) -m $(LDEMU_$(1)) $(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(BUILD)/$(1)/libbarealloc.a
+$(BUILD)/$(1)/tests/%: $(BUILD)/$(1)/tests/%.c.o $$(TESTOBJ_$(1)) $(BUILD)/$(1)/libbarealloc.a $(BUILD)/$(1)/libbarealloc-test.a linker.ld
+	$(LD) -m $(LDEMU_$(1)) $(LDFLAGS) -o $$@ $$(filter %.o,$$^) \
+		$(BUILD)/$(1)/libbarealloc$$(if $$(filter $$*,$(HOOK_TESTS)),-test).a
 	$(OBJDUMP) -dS $$@ > $$@.lst
 	nm -n $$@ > $$@.sym
 
@@ -94,7 +111,7 @@ $(foreach i,$(ISAS),$(eval $(call isa_rules,$(i))))
 # Library objects that deserve their own flags.
 CFLAGS_alloc/mem.c := -fno-tree-loop-distribute-patterns -fno-builtin
 CFLAGS_start/crt.c := -fno-omit-frame-pointer
-$(foreach t,$(TESTS) harness,$(eval CFLAGS_tests/$(t).c := -fno-omit-frame-pointer -fno-tree-loop-distribute-patterns -Itests))
+$(foreach t,$(TESTS) harness,$(eval CFLAGS_tests/$(t).c := -fno-omit-frame-pointer -fno-tree-loop-distribute-patterns -Itests -Ialloc))
 
 check: all
 	@ISAS="$(ISAS)" TESTS="$(TESTS)" QEMU_x86_64=$(QEMU_x86_64) QEMU_i386=$(QEMU_i386) \
@@ -141,5 +158,8 @@ help:
 	@echo "make install    install both libraries, headers, NASM include, linker.ld (PREFIX, DESTDIR)"
 	@echo "make deps       install nasm, binutils, qemu-user, gcc-multilib if missing"
 	@echo "make clean      remove build/"
+
+# The benchmark against glibc, musl, jemalloc, mimalloc and tcmalloc.
+-include bench/bench.mk
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,8 +1,57 @@
-/* barealloc: the public C API. */
+/* barealloc: the public C API.
+ *
+ * The standard family behaves as glibc's does wherever the C standard and
+ * POSIX leave a choice; the exact contract is docs/CONFORMANCE.md's table.
+ * In short: NULL with errno ENOMEM for sizes that cannot be met (anything
+ * above PTRDIFF_MAX, overflowing calloc/reallocarray products), EINVAL for
+ * bad alignments, malloc(0) returns a unique pointer, realloc(p, 0) frees p
+ * and returns NULL, free never changes errno.  Misuse that C calls
+ * undefined (double free, a pointer barealloc never returned, an overflow
+ * into a block's canary) ends the process with a one-line message on fd 2
+ * and SIGABRT. */
 #ifndef BAREALLOC_H
 #define BAREALLOC_H
 
 #include "ba_types.h"
+
+/* The freestanding build provides errno itself. */
+extern int errno;
+
+void *malloc(size_t n);
+void free(void *p);
+void *calloc(size_t nmemb, size_t size);
+void *realloc(void *p, size_t n);
+void *reallocarray(void *p, size_t nmemb, size_t size);
+void *aligned_alloc(size_t align, size_t n);
+int posix_memalign(void **out, size_t align, size_t n);
+void *memalign(size_t align, size_t n);
+void *valloc(size_t n);
+void *pvalloc(size_t n);
+size_t malloc_usable_size(void *p);
+
+/* Optional: everything initialises itself on first use. */
+void ba_init(void);
+
+/* Frees every block and returns every mapping to the kernel.  Pointers
+ * from before are invalid afterwards; the allocator is usable again. */
+void ba_release_all(void);
+
+struct ba_stats {
+	size_t requested;      /* bytes asked for by the live blocks */
+	size_t in_use;         /* bytes the live blocks occupy: their size class or pages */
+	size_t live_blocks;
+	size_t mapped;         /* bytes mapped from the kernel now, metadata included */
+	size_t mapped_peak;
+	size_t meta;           /* of mapped: bytes of out-of-band metadata */
+	size_t dirty;          /* free bytes kept resident for reuse (the hysteresis) */
+	unsigned long mmap_calls, munmap_calls, mremap_calls, madvise_calls;
+};
+void ba_stats(struct ba_stats *out);
+
+/* Walks every internal structure and verifies every invariant listed in
+ * docs/DESIGN.md.  Returns 0, or the BA_CHECK_* code of the first violation. */
+int ba_check(void);
+const char *ba_check_name(int code);
 
 /* The byte loops, in assembly per ISA (alloc/<isa>/mem.asm).  gcc emits
  * calls to these even in freestanding code. */

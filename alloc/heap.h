@@ -1,0 +1,217 @@
+/* barealloc's data structures.  docs/DESIGN.md explains the design; each
+ * invariant is stated once, here, beside its struct, and ba_check()
+ * (check.c) verifies every one of them. */
+#ifndef BA_HEAP_H
+#define BA_HEAP_H
+
+#include "barealloc.h"
+#include "ba_sys.h"
+
+/* ---- Tunables ---------------------------------------------------------- */
+#define ARENA_SHIFT     22              /* 4 MiB arenas, aligned to their size */
+#define SMALL_MAX       65536           /* largest request served by a size class */
+#define MEDIUM_MAX      (1u << 20)      /* largest span; above it, a mapping per block */
+#define DIRTY_MAX       (8u << 20)      /* free arena bytes kept resident before a purge */
+#define ARENAS_KEPT     1               /* empty arenas kept mapped */
+#define LARGE_KEPT      4               /* freed large mappings kept for reuse ... */
+#define LARGE_KEPT_MAX  (16u << 20)     /* ... up to this many bytes in all */
+#define META_REGION     (256u << 10)    /* metadata is carved from regions this big */
+
+/* ---- Derived: do not edit below ---------------------------------------- */
+#define ARENA_SIZE      ((size_t)1 << ARENA_SHIFT)
+#define NCLASSES        80              /* 16..256 by 16, then 8 per doubling to 64 KiB */
+#define FREE_MARK       0xffff          /* run state[]: the block is free */
+#define SL_BITS         3               /* spans: 8 lists per power of two of pages */
+#define FL_COUNT        (ARENA_SHIFT - 12 + 1)
+#define MAP_L2_BITS     13
+#define MAP_L1_COUNT    (sizeof(void *) == 8 ? 1u << (48 - ARENA_SHIFT - MAP_L2_BITS) : 1u)
+#define META_BIG        65536           /* metadata above this gets its own mapping */
+
+#define likely(x)       __builtin_expect(!!(x), 1)
+#define unlikely(x)     __builtin_expect(!!(x), 0)
+
+/* A run: one span of pages cut into blocks of one size class.
+ * - Block i is at base + i * size, for i < nblocks.
+ * - Blocks fresh..nblocks-1 have never been handed out.  Below fresh,
+ *   state[i] is FREE_MARK while block i is free, else size - requested
+ *   (the slack; when it is non-zero, the byte just past the request holds
+ *   the block's canary).
+ * - queue[] is a ring of the nfree free blocks below fresh, each once,
+ *   oldest at qhead.  malloc takes a never-used block first, then the
+ *   oldest free one, so a freed block stays free (and a second free of it
+ *   detectable) for as long as possible.
+ * - listed: the run is on its bin's list.  Every run with a free block is
+ *   listed; a full run may stay listed until malloc meets it.
+ * - zeroed: the span was zero when the run was made, so a block that has
+ *   never been handed out reads as zero (calloc skips the memset). */
+struct run {
+	uintptr_t base;
+	uint32_t size;
+	uint32_t recip;         /* 2^32 / size, rounded up: index without division */
+	uint16_t nblocks, nfree, qhead, fresh;
+	uint8_t cls, zeroed, listed;
+	struct run *next, *prev;
+	struct page *span;
+	uint16_t queue[];       /* nblocks entries, then state[nblocks] */
+};
+
+static inline uint16_t *run_state(struct run *r)
+{
+	return r->queue + r->nblocks;
+}
+
+static inline size_t run_meta_size(unsigned nblocks)
+{
+	return sizeof(struct run) + 4 * (size_t)nblocks;
+}
+
+/* One page of an arena, out of band.  Every page of a span has the span's
+ * kind; the first and the last page also hold its length in npages (0 on
+ * the pages between).  Spans tile the arena, and no two free spans touch.
+ * A free span is on the list free_spans[fl][sl] of its length; its first
+ * page holds the links.  A free span is dirty when its pages may hold old
+ * data; clean ones read as zero. */
+enum { SPAN_FREE = 1, SPAN_RUN, SPAN_MEDIUM, SPAN_INNER };
+
+struct page {
+	union {
+		struct { struct page *next, *prev; } free;  /* SPAN_FREE, first page */
+		struct run *run;                            /* SPAN_RUN, every page */
+		size_t req;                                 /* SPAN_MEDIUM: bytes asked for */
+	} u;
+	uint32_t npages;
+	uint16_t index;         /* this page's number in its arena */
+	uint8_t kind, dirty;
+};
+
+/* An arena: ARENA_SIZE bytes of address space at base, aligned to its size,
+ * registered in the heap's map; its page table lives out of band. */
+struct arena {
+	uintptr_t base;
+	struct arena *next;
+	uint32_t npages;
+	struct page pages[];
+};
+
+/* A large block: its own mapping, found through the open-addressed table
+ * large[] (linear probing, at most half full, no tombstones). */
+struct large {
+	uintptr_t addr;         /* 0: empty slot */
+	size_t mapped;          /* the mapping's length */
+	size_t req;
+};
+
+/* A region of metadata: a guard page, then this header, then what was
+ * carved from it.  Every metadata byte lives in one of these, so no user
+ * block is ever adjacent below metadata. */
+struct meta_region {
+	struct meta_region *next;
+	size_t size;            /* usable bytes after the guard */
+};
+
+/* The heap: all of barealloc's state. */
+struct heap {
+	int ready;
+	unsigned page_shift;
+	size_t page;
+	uintptr_t secret;                       /* from AT_RANDOM */
+
+	struct run *bins[NCLASSES];             /* runs with a free block; head first */
+
+	struct page *free_spans[FL_COUNT][1 << SL_BITS];
+	uint32_t fl_map;
+	uint8_t sl_map[FL_COUNT];
+	struct arena *arenas;
+	struct arena **map[MAP_L1_COUNT];      /* [addr >> 35][(addr >> 22) & 8191] */
+
+	struct large *large;
+	size_t large_cap, large_count;
+	struct large kept[LARGE_KEPT];          /* freed mappings, addr 0 = empty */
+	uintptr_t unmapped[16];                 /* recently unmapped large blocks, a ring */
+	unsigned unmapped_next;
+
+	struct meta_region *regions;
+	char *meta_bump, *meta_end;
+	void *meta_free[META_BIG / 64 + 1];     /* freed metadata, by size / 64 */
+
+	struct ba_stats st;
+};
+
+/* The heap has whole pages to itself, so that ba_test_seal can make it
+ * read-only without touching anything else. */
+union heap_pages {
+	struct heap h;
+	char pages[(sizeof(struct heap) + 4095) & ~(size_t)4095];
+};
+extern union heap_pages ba_heap_pages;
+#define ba_heap (ba_heap_pages.h)
+
+/* os.c: the only bridge to the kernel.  Lengths are multiples of the page
+ * size; os_map returns zeroed memory aligned to align (a power of two, at
+ * least the page size) or NULL. */
+void *os_map(struct heap *h, size_t len, size_t align);
+void os_unmap(struct heap *h, void *p, size_t len);
+void *os_remap(struct heap *h, void *p, size_t old, size_t len);
+void os_purge(struct heap *h, void *p, size_t len);
+int os_protect(void *p, size_t len, int prot);
+_Noreturn void ba_misuse(const char *fn, const void *p, const char *why);
+
+/* heap.c */
+struct heap *heap_get(void);
+static inline size_t page_round(struct heap *h, size_t n)
+{
+	return (n + h->page - 1) & ~(h->page - 1);
+}
+
+/* meta.c */
+void *meta_alloc(struct heap *h, size_t size);
+void meta_free(struct heap *h, void *p, size_t size);
+struct arena *map_find(struct heap *h, uintptr_t addr);
+int map_set(struct heap *h, uintptr_t addr, struct arena *a);
+
+/* span.c */
+struct page *span_alloc(struct heap *h, size_t npages);
+void span_mark(struct page *pg, size_t n, uint8_t kind);
+void span_free(struct heap *h, struct page *pg);
+int span_grow(struct heap *h, struct page *pg, size_t npages);
+void span_shrink(struct heap *h, struct page *pg, size_t npages);
+struct arena *page_arena(struct page *pg);
+static inline uintptr_t page_addr(struct heap *h, struct page *pg)
+{
+	return page_arena(pg)->base + ((uintptr_t)pg->index << h->page_shift);
+}
+
+/* small.c */
+unsigned size_class(size_t n);
+uint32_t class_size(unsigned cls);
+void *small_alloc(struct heap *h, unsigned cls, size_t n, int *zero);
+void small_free(struct heap *h, struct run *r, void *p, const char *fn);
+size_t small_index(struct run *r, const void *p, const char *fn);
+void small_resize(struct heap *h, struct run *r, void *p, size_t n);
+
+/* medium.c */
+void *medium_alloc(struct heap *h, size_t n, size_t align, int *zero);
+void medium_free(struct heap *h, struct page *pg, const void *p, const char *fn);
+struct page *medium_page(struct heap *h, struct arena *a, const void *p, const char *fn);
+int medium_resize(struct heap *h, struct page *pg, size_t n);
+
+/* The canary is the byte just past a request that is smaller than its
+ * block: never zero (the most common overflow writes a terminating NUL),
+ * and different per address and per process. */
+static inline uint8_t canary(struct heap *h, uintptr_t end)
+{
+	return (uint8_t)((h->secret ^ (end >> 4)) | 1);
+}
+
+/* large.c */
+void *large_alloc(struct heap *h, size_t n, size_t align, int *zero);
+struct large *large_find(struct heap *h, const void *p);
+int large_was_freed(struct heap *h, const void *p);
+void large_free(struct heap *h, struct large *l);
+void *large_realloc(struct heap *h, struct large *l, size_t n);
+
+/* malloc.c */
+void *ba_alloc(size_t n, size_t align, int *zero);
+size_t ba_usable(struct heap *h, void *p, const char *fn, int release);
+
+#endif

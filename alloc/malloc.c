@@ -1,0 +1,161 @@
+/* The standard entry points: malloc, free, calloc, realloc, reallocarray
+ * and malloc_usable_size.  Every pointer that comes in goes through one
+ * choke point, block_of(), which finds what it is out of band (the arena
+ * map, then the large table) and aborts on anything barealloc did not hand
+ * out, before any state is written. */
+#include "heap.h"
+
+int errno;
+
+/* align is a power of two; 16 or less is what every block has anyway. */
+void *ba_alloc(size_t n, size_t align, int *zero)
+{
+	struct heap *h = heap_get();
+	void *p;
+
+	if (likely(n <= SMALL_MAX && align <= 16))
+		p = small_alloc(h, size_class(n), n, zero);
+	else if (n > PTRDIFF_MAX)
+		p = NULL;
+	else if (align > 16 && n <= SMALL_MAX && align <= h->page) {
+		unsigned cls = size_class(n);
+		while (class_size(cls) & (align - 1))   /* a class of multiples of align */
+			cls++;
+		p = cls < NCLASSES ? small_alloc(h, cls, n, zero) : medium_alloc(h, n, align, zero);
+	} else if (n <= MEDIUM_MAX && align <= 65536)
+		p = medium_alloc(h, n, align, zero);
+	else
+		p = large_alloc(h, n, align > h->page ? align : h->page, zero);
+	if (!p)
+		errno = ENOMEM;
+	return p;
+}
+
+void *malloc(size_t n)
+{
+	int zero;
+
+	return ba_alloc(n, 16, &zero);
+}
+
+void *calloc(size_t nmemb, size_t size)
+{
+	size_t n;
+	int zero;
+
+	if (__builtin_mul_overflow(nmemb, size, &n)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	void *p = ba_alloc(n, 16, &zero);
+	if (p && !zero)
+		memset(p, 0, n);
+	return p;
+}
+
+/* What p is: its run, its medium span or its large entry, exactly one of
+ * them set; an abort when p is none of them. */
+struct block {
+	struct run *run;
+	struct page *span;
+	struct large *large;
+};
+
+static struct block block_of(struct heap *h, void *p, const char *fn)
+{
+	struct block b = { 0, 0, 0 };
+	struct arena *a = h->ready ? map_find(h, (uintptr_t)p) : NULL;
+
+	if (likely(a)) {
+		struct page *pg = &a->pages[((uintptr_t)p - a->base) >> h->page_shift];
+		if (likely(pg->kind == SPAN_RUN))
+			b.run = pg->u.run;
+		else
+			b.span = medium_page(h, a, p, fn);
+	} else if (!(b.large = large_find(h, p))) {
+		ba_misuse(fn, p, large_was_freed(h, p) ? "double free" : "invalid pointer (not from barealloc)");
+	}
+	return b;
+}
+
+void free(void *p)
+{
+	struct heap *h = &ba_heap;
+
+	if (!p)
+		return;
+	struct block b = block_of(h, p, "free");
+	if (likely(b.run != NULL))
+		small_free(h, b.run, p, "free");
+	else if (b.span)
+		medium_free(h, b.span, p, "free");
+	else
+		large_free(h, b.large);
+}
+
+/* The usable size of a live block is exactly what was asked for. */
+size_t malloc_usable_size(void *p)
+{
+	struct heap *h = &ba_heap;
+
+	if (!p)
+		return 0;
+	struct block b = block_of(h, p, "malloc_usable_size");
+	if (b.run)
+		return b.run->size - run_state(b.run)[small_index(b.run, p, "malloc_usable_size")];
+	return b.span ? b.span->u.req : b.large->req;
+}
+
+/* Tries to keep the block where it is: within its size class, within its
+ * pages (or the free pages after them), or by mremap for a large block
+ * that stays large.  NULL when it must move to another kind of block. */
+static void *resize_in_place(struct heap *h, struct block b, void *p, size_t n)
+{
+	if (b.run) {
+		small_index(b.run, p, "realloc");       /* checks state and canary */
+		if (n > b.run->size || (b.run->size > 256 && n <= b.run->size / 2))
+			return NULL;
+		small_resize(h, b.run, p, n);
+		return p;
+	}
+	if (b.span)
+		return n > SMALL_MAX && n <= MEDIUM_MAX && !medium_resize(h, b.span, n) ? p : NULL;
+	return n > MEDIUM_MAX ? large_realloc(h, b.large, n) : NULL;
+}
+
+void *realloc(void *p, size_t n)
+{
+	struct heap *h = &ba_heap;
+
+	if (!p)
+		return malloc(n);
+	struct block b = block_of(h, p, "realloc");
+	if (n == 0) {                           /* glibc: free, return NULL */
+		free(p);
+		return NULL;
+	}
+	if (n > PTRDIFF_MAX) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	void *q = resize_in_place(h, b, p, n);
+	if (q)
+		return q;
+	size_t old = malloc_usable_size(p);
+	if (!(q = malloc(n)))
+		return NULL;
+	memcpy(q, p, old < n ? old : n);
+	free(p);
+	return q;
+}
+
+void *reallocarray(void *p, size_t nmemb, size_t size)
+{
+	size_t n;
+
+	if (__builtin_mul_overflow(nmemb, size, &n)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return realloc(p, n);
+}

@@ -1,0 +1,85 @@
+/* Medium blocks, above SMALL_MAX and up to MEDIUM_MAX: a span of whole
+ * pages each, page-aligned, so the span's first page describes the block
+ * and free() needs no header in the block. */
+#include "heap.h"
+
+static void medium_account(struct heap *h, struct page *pg, size_t n, long sign)
+{
+	h->st.requested += sign * (long)n;
+	h->st.in_use += sign * (long)((size_t)pg->npages << h->page_shift);
+	h->st.live_blocks += sign;
+}
+
+static void set_request(struct heap *h, struct page *pg, size_t n)
+{
+	uintptr_t p = page_addr(h, pg);
+
+	pg->u.req = n;
+	if (n < (size_t)pg->npages << h->page_shift)
+		((uint8_t *)p)[n] = canary(h, p + n);
+}
+
+/* align is a power of two; above the page size the span is over-allocated
+ * and its unaligned head freed, which an arena's own alignment bounds. */
+void *medium_alloc(struct heap *h, size_t n, size_t align, int *zero)
+{
+	size_t np = page_round(h, n ? n : 1) >> h->page_shift;
+	size_t lead = align > h->page ? (align >> h->page_shift) - 1 : 0;
+	struct page *pg = span_alloc(h, np + lead);
+
+	if (!pg)
+		return NULL;
+	*zero = !pg->dirty;
+	size_t skip = ((align - (page_addr(h, pg) & (align - 1))) & (align - 1)) >> h->page_shift;
+	struct page *head = pg;
+	size_t total = pg->npages;
+	pg += skip;
+	span_mark(pg, total - skip, SPAN_INNER);        /* before the head merges with neighbours */
+	pg->kind = SPAN_MEDIUM;
+	if (skip) {
+		span_mark(head, skip, SPAN_INNER);
+		span_free(h, head);
+	}
+	span_shrink(h, pg, np);
+	set_request(h, pg, n);
+	medium_account(h, pg, n, 1);
+	return (void *)page_addr(h, pg);
+}
+
+/* The first page of the medium block p, or an abort naming what p is. */
+struct page *medium_page(struct heap *h, struct arena *a, const void *p, const char *fn)
+{
+	uintptr_t off = (uintptr_t)p - a->base;
+	struct page *pg = &a->pages[off >> h->page_shift];
+
+	if (pg->kind == SPAN_FREE)
+		ba_misuse(fn, p, "double free");
+	if (pg->kind != SPAN_MEDIUM || (off & (h->page - 1)))
+		ba_misuse(fn, p, "not the start of a block");
+	size_t room = (size_t)pg->npages << h->page_shift;
+	if (pg->u.req < room && ((const uint8_t *)p)[pg->u.req] != canary(h, (uintptr_t)p + pg->u.req))
+		ba_misuse(fn, p, "overflow past the end of the block");
+	return pg;
+}
+
+void medium_free(struct heap *h, struct page *pg, const void *p, const char *fn)
+{
+	(void)p, (void)fn;
+	medium_account(h, pg, pg->u.req, -1);
+	span_free(h, pg);
+}
+
+/* Resizes in place when the pages allow: shrinking frees the tail, growing
+ * takes pages from a free span right after.  0 on success. */
+int medium_resize(struct heap *h, struct page *pg, size_t n)
+{
+	size_t np = page_round(h, n) >> h->page_shift;
+
+	if (np > pg->npages && span_grow(h, pg, np))
+		return -1;
+	medium_account(h, pg, pg->u.req, -1);
+	span_shrink(h, pg, np);
+	set_request(h, pg, n);
+	medium_account(h, pg, n, 1);
+	return 0;
+}

@@ -1,0 +1,98 @@
+/* Out-of-band metadata: every run, arena page table, map leaf and large
+ * block table is carved from metadata regions, which user blocks never
+ * border from below (each region starts with a guard page), so no overflow
+ * of a user block can reach it.  And the map from addresses to arenas,
+ * which lets free() check a pointer without touching its memory. */
+#include "heap.h"
+
+/* A region: [guard page][header][carved ...].  Regions are only unmapped
+ * by ba_release_all, except big ones, which hold a single allocation. */
+static struct meta_region *region_new(struct heap *h, size_t size)
+{
+	size_t len = page_round(h, size + sizeof(struct meta_region));
+	char *p = os_map(h, h->page + len, h->page);
+
+	if (!p)
+		return NULL;
+	os_protect(p, h->page, PROT_NONE);
+	struct meta_region *r = (struct meta_region *)(p + h->page);
+	r->size = len;
+	r->next = h->regions;
+	h->regions = r;
+	h->st.meta += h->page + len;
+	return r;
+}
+
+static void region_drop(struct heap *h, struct meta_region *r)
+{
+	struct meta_region **link = &h->regions;
+
+	while (*link != r)
+		link = &(*link)->next;
+	*link = r->next;
+	h->st.meta -= h->page + r->size;
+	os_unmap(h, (char *)r - h->page, h->page + r->size);
+}
+
+/* Sizes up to META_BIG are kept on free lists by exact size (a multiple of
+ * 64): barealloc asks for few distinct sizes, so nothing is lost to
+ * rounding.  Memory comes zeroed only from a fresh region. */
+void *meta_alloc(struct heap *h, size_t size)
+{
+	size = (size + 63) & ~(size_t)63;
+	if (size > META_BIG) {
+		struct meta_region *r = region_new(h, size);
+		return r ? r + 1 : NULL;
+	}
+	void **slot = &h->meta_free[size / 64];
+	if (*slot) {
+		void *p = *slot;
+		*slot = *(void **)p;
+		memset(p, 0, size);
+		return p;
+	}
+	if ((size_t)(h->meta_end - h->meta_bump) < size) {
+		struct meta_region *r = region_new(h, META_REGION);
+		if (!r)
+			return NULL;
+		h->meta_bump = (char *)r + 64;          /* carved pieces stay 64-byte aligned */
+		h->meta_end = (char *)r + r->size;
+	}
+	void *p = h->meta_bump;
+	h->meta_bump += size;
+	return p;
+}
+
+void meta_free(struct heap *h, void *p, size_t size)
+{
+	size = (size + 63) & ~(size_t)63;
+	if (size > META_BIG) {
+		region_drop(h, (struct meta_region *)p - 1);
+		return;
+	}
+	*(void **)p = h->meta_free[size / 64];
+	h->meta_free[size / 64] = p;
+}
+
+/* The map: two levels indexed by addr >> ARENA_SHIFT.  A leaf holds 8192
+ * arenas (32 GiB of address space); on i386 one leaf covers everything. */
+struct arena *map_find(struct heap *h, uintptr_t addr)
+{
+	uintptr_t i = addr >> ARENA_SHIFT;
+
+	if (i >> MAP_L2_BITS >= MAP_L1_COUNT)
+		return NULL;
+	struct arena **leaf = h->map[i >> MAP_L2_BITS];
+	return leaf ? leaf[i & ((1u << MAP_L2_BITS) - 1)] : NULL;
+}
+
+int map_set(struct heap *h, uintptr_t addr, struct arena *a)
+{
+	uintptr_t i = addr >> ARENA_SHIFT;
+	struct arena ***leaf = &h->map[i >> MAP_L2_BITS];
+
+	if (!*leaf && !(*leaf = meta_alloc(h, sizeof(struct arena *) << MAP_L2_BITS)))
+		return -1;
+	(*leaf)[i & ((1u << MAP_L2_BITS) - 1)] = a;
+	return 0;
+}
