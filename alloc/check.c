@@ -1,10 +1,11 @@
-/* ba_check: walks every structure and verifies the invariants stated in
- * heap.h, in O(size of the heap).  The codes name the first violation. */
+/* The heap walk behind ba_check and ba_stats: it visits every structure,
+ * verifies the invariants stated in heap.h, in O(size of the heap), and
+ * sums the live blocks.  The codes name the first violation. */
 #include "heap.h"
 
 enum {
 	OK, BAD_MAP, BAD_TILING, BAD_COALESCE, BAD_FREE_LIST, BAD_RUN, BAD_QUEUE,
-	BAD_BIN, BAD_CANARY, BAD_LARGE, BAD_STATS, BAD_MAPPED, BAD_DIRTY,
+	BAD_BIN, BAD_CANARY, BAD_LARGE, BAD_MAPPED, BAD_DIRTY,
 };
 
 const char *ba_check_name(int code)
@@ -12,7 +13,7 @@ const char *ba_check_name(int code)
 	static const char *const names[] = {
 		"ok", "arena map", "span tiling", "uncoalesced free spans", "free span lists",
 		"run geometry", "run free queue", "bin lists", "canary", "large table",
-		"block statistics", "mapped bytes", "dirty bytes",
+		"mapped bytes", "dirty bytes",
 	};
 	return code >= 0 && code <= BAD_DIRTY ? names[code] : "unknown";
 }
@@ -109,7 +110,7 @@ static int check_arena(struct heap *h, struct arena *a, struct tally *t)
 {
 	int was_free = 0, err;
 
-	if (map_find(h, a->base) != a || (a->base & (ARENA_SIZE - 1)))
+	if (arena_of(h, (void *)a->base) != a || (a->base & (ARENA_SIZE - 1)))
 		return BAD_MAP;
 	t->mapped += ARENA_SIZE;
 	for (size_t i = 0; i < a->npages; i += a->pages[i].npages) {
@@ -182,22 +183,30 @@ static int check_large(struct heap *h, struct tally *t)
 	return count == h->large_count ? OK : BAD_LARGE;
 }
 
-int ba_check(void)
+int heap_walk(struct heap *h, struct ba_stats *sum)
 {
-	struct heap *h = heap_get();
 	struct tally t = { 0 };
-	int err;
+	int err = 0;
 
-	for (struct arena *a = h->arenas; a; a = a->next)
-		if ((err = check_arena(h, a, &t)))
-			return err;
-	if ((err = check_free_lists(h, &t)) || (err = check_bins(h, &t)) || (err = check_large(h, &t)))
+	for (struct arena *a = h->arenas; a && !err; a = a->next)
+		err = check_arena(h, a, &t);
+	if (!err && !(err = check_free_lists(h, &t)) && !(err = check_bins(h, &t)))
+		err = check_large(h, &t);
+	sum->requested = t.requested;
+	sum->in_use = t.in_use;
+	sum->live_blocks = t.live;
+	if (err)
 		return err;
-	if (t.requested != h->st.requested || t.in_use != h->st.in_use || t.live != h->st.live_blocks)
-		return BAD_STATS;
 	for (struct meta_region *r = h->regions; r; r = r->next)
 		t.mapped += h->page + r->size;
 	if (t.mapped != h->st.mapped)
 		return BAD_MAPPED;
 	return t.dirty == h->st.dirty ? OK : BAD_DIRTY;
+}
+
+int ba_check(void)
+{
+	struct ba_stats sum;
+
+	return heap_walk(heap_get(), &sum);
 }

@@ -36,7 +36,10 @@ void ba_init(void)
 
 void ba_stats(struct ba_stats *out)
 {
-	*out = heap_get()->st;
+	struct heap *h = heap_get();
+
+	*out = h->st;
+	heap_walk(h, out);
 }
 
 /* Every arena, large mapping (live or kept) and metadata region goes back

@@ -109,7 +109,10 @@ struct meta_region {
 	size_t size;            /* usable bytes after the guard */
 };
 
-/* The heap: all of barealloc's state. */
+/* The heap: all of barealloc's state.  st holds the counts of kernel calls
+ * and of mapped and dirty bytes, kept as they change (on slow paths only);
+ * ba_stats adds the per-block totals by walking the heap, so that malloc
+ * and free count nothing. */
 struct heap {
 	int ready;
 	unsigned page_shift;
@@ -166,7 +169,6 @@ static inline size_t page_round(struct heap *h, size_t n)
 /* meta.c */
 void *meta_alloc(struct heap *h, size_t size);
 void meta_free(struct heap *h, void *p, size_t size);
-struct arena *map_find(struct heap *h, uintptr_t addr);
 int map_set(struct heap *h, uintptr_t addr, struct arena *a);
 
 /* span.c */
@@ -181,12 +183,10 @@ static inline uintptr_t page_addr(struct heap *h, struct page *pg)
 	return page_arena(pg)->base + ((uintptr_t)pg->index << h->page_shift);
 }
 
-/* small.c */
-unsigned size_class(size_t n);
+/* small.c, with the fast paths inline below */
 uint32_t class_size(unsigned cls);
-void *small_alloc(struct heap *h, unsigned cls, size_t n, int *zero);
-void small_free(struct heap *h, struct run *r, void *p, const char *fn);
-size_t small_index(struct run *r, const void *p, const char *fn);
+void *small_alloc_slow(struct heap *h, unsigned cls, size_t n);
+void small_free_slow(struct heap *h, struct run *r);
 void small_resize(struct heap *h, struct run *r, void *p, size_t n);
 
 /* medium.c */
@@ -203,12 +203,116 @@ static inline uint8_t canary(struct heap *h, uintptr_t end)
 	return (uint8_t)((h->secret ^ (end >> 4)) | 1);
 }
 
+/* 16..256 by 16, then 8 classes per doubling: a request just above a class
+ * wastes at most 1/9 of its block above 128 bytes, and at most 15 bytes
+ * (the 16-byte alignment) below. */
+static inline unsigned size_class(size_t n)
+{
+	if (n <= 256)
+		return n ? (unsigned)(n - 1) >> 4 : 0;
+	unsigned l = 31 - (unsigned)__builtin_clz((unsigned)(n - 1));
+	return 16 + (l - 8) * 8 + (unsigned)(((n - 1) >> (l - 3)) & 7);
+}
+
+/* The fast path of malloc for a small block: a never-used block of the
+ * class's first run, else its oldest free block. */
+static inline void *small_alloc(struct heap *h, unsigned cls, size_t n)
+{
+	struct run *r = h->bins[cls];
+	unsigned idx;
+
+	if (unlikely(!r))
+		return small_alloc_slow(h, cls, n);
+	unsigned nblocks = r->nblocks, fresh = r->fresh, nfree = r->nfree;
+	if (fresh < nblocks) {
+		idx = fresh;
+		r->fresh = (uint16_t)(fresh + 1);
+	} else if (likely(nfree)) {
+		unsigned head = r->qhead;
+		idx = r->queue[head];
+		r->qhead = (uint16_t)(head + 1 == nblocks ? 0 : head + 1);
+		r->nfree = (uint16_t)(nfree - 1);
+	} else {
+		return small_alloc_slow(h, cls, n);
+	}
+	uint32_t size = r->size;
+	uintptr_t p = r->base + (uintptr_t)idx * size;
+	uint32_t slack = size - (uint32_t)n;
+	r->queue[nblocks + idx] = (uint16_t)slack;          /* run_state(r)[idx] */
+	if (slack)
+		((uint8_t *)p)[n] = canary(h, p + n);
+	return (void *)p;
+}
+
+/* Whether the block that small_alloc is about to return reads as zero:
+ * a never-used block of a run made from clean pages. */
+static inline int small_next_is_zero(struct heap *h, unsigned cls)
+{
+	struct run *r = h->bins[cls];
+
+	return r && r->fresh < r->nblocks && r->zeroed;
+}
+
+/* The block index of p in run r, after checking that p is the start of a
+ * live block whose canary is intact; an abort otherwise.  The index comes
+ * from a multiplication by 2^32 / size: exact for every block start, and
+ * any other offset fails the check below. */
+static inline size_t small_index(struct run *r, const void *p, const char *fn)
+{
+	uintptr_t off = (uintptr_t)p - r->base;
+	size_t idx = (size_t)(((uint64_t)(uint32_t)off * r->recip) >> 32);
+
+	if (unlikely((idx >= r->nblocks) | (idx * r->size != off)))
+		ba_misuse(fn, p, "not the start of a block");
+	unsigned slack = run_state(r)[idx];
+	if (unlikely(slack == FREE_MARK))
+		ba_misuse(fn, p, "double free");
+	if (unlikely(slack && ((const uint8_t *)p)[r->size - slack] !=
+			      canary(&ba_heap, (uintptr_t)p + r->size - slack)))
+		ba_misuse(fn, p, "overflow past the end of the block");
+	return idx;
+}
+
+/* The fast path of free for a small block, after small_index checked it.
+ * An empty run at the head of its bin is kept without a call: it is the
+ * one the next malloc of its class uses. */
+static inline void small_free(struct heap *h, struct run *r, size_t idx)
+{
+	unsigned nblocks = r->nblocks, nfree = r->nfree, tail = r->qhead + nfree;
+
+	r->queue[nblocks + idx] = FREE_MARK;                /* run_state(r)[idx] */
+	r->queue[tail >= nblocks ? tail - nblocks : tail] = (uint16_t)idx;
+	r->nfree = (uint16_t)++nfree;
+	if (unlikely(!r->listed || (nfree == r->fresh && h->bins[r->cls] != r)))
+		small_free_slow(h, r);
+}
+
+/* The arena that owns p, or NULL: two loads, no access to p itself. */
+static inline struct arena *arena_of(struct heap *h, const void *p)
+{
+	uintptr_t i = (uintptr_t)p >> ARENA_SHIFT;
+
+	if (i >> MAP_L2_BITS >= MAP_L1_COUNT)
+		return NULL;
+	struct arena **leaf = h->map[i >> MAP_L2_BITS];
+	return leaf ? leaf[i & ((1u << MAP_L2_BITS) - 1)] : NULL;
+}
+
+static inline struct page *page_of(struct heap *h, struct arena *a, const void *p)
+{
+	return &a->pages[((uintptr_t)p & (ARENA_SIZE - 1)) >> h->page_shift];
+}
+
 /* large.c */
 void *large_alloc(struct heap *h, size_t n, size_t align, int *zero);
 struct large *large_find(struct heap *h, const void *p);
 int large_was_freed(struct heap *h, const void *p);
 void large_free(struct heap *h, struct large *l);
 void *large_realloc(struct heap *h, struct large *l, size_t n);
+
+/* check.c: sums the live blocks into sum by a walk of every run, span and
+ * large block; returns the first broken invariant's code, else 0. */
+int heap_walk(struct heap *h, struct ba_stats *sum);
 
 /* malloc.c */
 void *ba_alloc(size_t n, size_t align, int *zero);

@@ -69,13 +69,6 @@ static void table_delete(struct heap *h, struct large *e)
 	h->large_count--;
 }
 
-static void account(struct heap *h, struct large *l, long sign)
-{
-	h->st.requested += sign * (long)l->req;
-	h->st.in_use += sign * (long)l->mapped;
-	h->st.live_blocks += sign;
-}
-
 /* kept[] holds freed mappings oldest first; slots past the last are 0. */
 static void kept_remove(struct heap *h, unsigned i)
 {
@@ -113,7 +106,6 @@ void *large_alloc(struct heap *h, size_t n, size_t align, int *zero)
 	struct large e = { (uintptr_t)p, mapped, n };
 	table_put(h, &e);
 	h->large_count++;
-	account(h, &e, 1);
 	return p;
 }
 
@@ -138,8 +130,6 @@ static void unmap_block(struct heap *h, uintptr_t addr, size_t len)
 void large_free(struct heap *h, struct large *l)
 {
 	struct large k = *l;
-
-	account(h, l, -1);
 	table_delete(h, l);
 	if (k.mapped > LARGE_KEPT_MAX) {
 		unmap_block(h, k.addr, k.mapped);
@@ -174,17 +164,14 @@ void *large_realloc(struct heap *h, struct large *l, size_t n)
 		void *p = os_remap(h, (void *)e.addr, e.mapped, len);
 		if (!p)
 			return NULL;
-		account(h, l, -1);
 		table_delete(h, l);
 		e.addr = (uintptr_t)p;
 		e.mapped = len;
 		e.req = n;
 		table_put(h, &e);
 		h->large_count++;
-		account(h, &e, 1);
 		return p;
 	}
-	h->st.requested += n - l->req;
 	l->req = n;
 	return (void *)l->addr;
 }

@@ -13,15 +13,22 @@ void *ba_alloc(size_t n, size_t align, int *zero)
 	struct heap *h = heap_get();
 	void *p;
 
-	if (likely(n <= SMALL_MAX && align <= 16))
-		p = small_alloc(h, size_class(n), n, zero);
+	if (likely(n <= SMALL_MAX && align <= 16)) {
+		*zero = small_next_is_zero(h, size_class(n));
+		p = small_alloc(h, size_class(n), n);
+	}
 	else if (n > PTRDIFF_MAX)
 		p = NULL;
 	else if (align > 16 && n <= SMALL_MAX && align <= h->page) {
 		unsigned cls = size_class(n);
 		while (class_size(cls) & (align - 1))   /* a class of multiples of align */
 			cls++;
-		p = cls < NCLASSES ? small_alloc(h, cls, n, zero) : medium_alloc(h, n, align, zero);
+		if (cls < NCLASSES) {
+			*zero = small_next_is_zero(h, cls);
+			p = small_alloc(h, cls, n);
+		} else {
+			p = medium_alloc(h, n, align, zero);
+		}
 	} else if (n <= MEDIUM_MAX && align <= 65536)
 		p = medium_alloc(h, n, align, zero);
 	else
@@ -35,6 +42,11 @@ void *malloc(size_t n)
 {
 	int zero;
 
+	if (likely(n <= SMALL_MAX)) {
+		void *p = small_alloc(&ba_heap, size_class(n), n);
+		if (likely(p != NULL))
+			return p;
+	}
 	return ba_alloc(n, 16, &zero);
 }
 
@@ -64,10 +76,10 @@ struct block {
 static struct block block_of(struct heap *h, void *p, const char *fn)
 {
 	struct block b = { 0, 0, 0 };
-	struct arena *a = h->ready ? map_find(h, (uintptr_t)p) : NULL;
+	struct arena *a = arena_of(h, p);
 
 	if (likely(a)) {
-		struct page *pg = &a->pages[((uintptr_t)p - a->base) >> h->page_shift];
+		struct page *pg = page_of(h, a, p);
 		if (likely(pg->kind == SPAN_RUN))
 			b.run = pg->u.run;
 		else
@@ -78,19 +90,35 @@ static struct block block_of(struct heap *h, void *p, const char *fn)
 	return b;
 }
 
-void free(void *p)
+__attribute__((noinline)) static void free_other(struct heap *h, void *p)
 {
-	struct heap *h = &ba_heap;
-
 	if (!p)
 		return;
 	struct block b = block_of(h, p, "free");
-	if (likely(b.run != NULL))
-		small_free(h, b.run, p, "free");
+	if (b.run)
+		small_free(h, b.run, small_index(b.run, p, "free"));
 	else if (b.span)
 		medium_free(h, b.span, p, "free");
 	else
 		large_free(h, b.large);
+}
+
+/* The small-block path is written out here so that it stays one function:
+ * two loads find the arena, one the page, then the block's index. */
+void free(void *p)
+{
+	struct heap *h = &ba_heap;
+	struct arena *a = arena_of(h, p);
+
+	if (likely(a)) {
+		struct page *pg = page_of(h, a, p);
+		if (likely(pg->kind == SPAN_RUN)) {
+			struct run *r = pg->u.run;
+			small_free(h, r, small_index(r, p, "free"));
+			return;
+		}
+	}
+	free_other(h, p);
 }
 
 /* The usable size of a live block is exactly what was asked for. */

@@ -3,13 +3,6 @@
  * and free() needs no header in the block. */
 #include "heap.h"
 
-static void medium_account(struct heap *h, struct page *pg, size_t n, long sign)
-{
-	h->st.requested += sign * (long)n;
-	h->st.in_use += sign * (long)((size_t)pg->npages << h->page_shift);
-	h->st.live_blocks += sign;
-}
-
 static void set_request(struct heap *h, struct page *pg, size_t n)
 {
 	uintptr_t p = page_addr(h, pg);
@@ -42,7 +35,6 @@ void *medium_alloc(struct heap *h, size_t n, size_t align, int *zero)
 	}
 	span_shrink(h, pg, np);
 	set_request(h, pg, n);
-	medium_account(h, pg, n, 1);
 	return (void *)page_addr(h, pg);
 }
 
@@ -65,7 +57,6 @@ struct page *medium_page(struct heap *h, struct arena *a, const void *p, const c
 void medium_free(struct heap *h, struct page *pg, const void *p, const char *fn)
 {
 	(void)p, (void)fn;
-	medium_account(h, pg, pg->u.req, -1);
 	span_free(h, pg);
 }
 
@@ -77,9 +68,7 @@ int medium_resize(struct heap *h, struct page *pg, size_t n)
 
 	if (np > pg->npages && span_grow(h, pg, np))
 		return -1;
-	medium_account(h, pg, pg->u.req, -1);
 	span_shrink(h, pg, np);
 	set_request(h, pg, n);
-	medium_account(h, pg, n, 1);
 	return 0;
 }

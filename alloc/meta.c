@@ -74,18 +74,9 @@ void meta_free(struct heap *h, void *p, size_t size)
 	h->meta_free[size / 64] = p;
 }
 
-/* The map: two levels indexed by addr >> ARENA_SHIFT.  A leaf holds 8192
- * arenas (32 GiB of address space); on i386 one leaf covers everything. */
-struct arena *map_find(struct heap *h, uintptr_t addr)
-{
-	uintptr_t i = addr >> ARENA_SHIFT;
-
-	if (i >> MAP_L2_BITS >= MAP_L1_COUNT)
-		return NULL;
-	struct arena **leaf = h->map[i >> MAP_L2_BITS];
-	return leaf ? leaf[i & ((1u << MAP_L2_BITS) - 1)] : NULL;
-}
-
+/* The map: two levels indexed by addr >> ARENA_SHIFT (arena_of in heap.h
+ * reads it).  A leaf holds 8192 arenas (32 GiB of address space); on i386
+ * one leaf covers everything. */
 int map_set(struct heap *h, uintptr_t addr, struct arena *a)
 {
 	uintptr_t i = addr >> ARENA_SHIFT;

@@ -4,17 +4,6 @@
  * an overflow cannot steer them. */
 #include "heap.h"
 
-/* 16..256 by 16, then 8 classes per doubling: a request just above a class
- * wastes at most 1/9 of its block above 128 bytes, and at most 15 bytes
- * (the 16-byte alignment) below. */
-unsigned size_class(size_t n)
-{
-	if (n <= 256)
-		return n ? (unsigned)(n - 1) >> 4 : 0;
-	unsigned l = 31 - (unsigned)__builtin_clz((unsigned)(n - 1));
-	return 16 + (l - 8) * 8 + (unsigned)(((n - 1) >> (l - 3)) & 7);
-}
-
 uint32_t class_size(unsigned cls)
 {
 	if (cls < 16)
@@ -68,6 +57,7 @@ static struct run *run_new(struct heap *h, unsigned cls)
 	r->cls = (uint8_t)cls;
 	r->zeroed = !pg->dirty;
 	r->span = pg;
+	memset(run_state(r), 0xff, 2 * (size_t)nblocks);      /* every block FREE_MARK */
 	span_mark(pg, pg->npages, SPAN_RUN);
 	for (size_t i = 0; i < bytes >> h->page_shift; i++)
 		pg[i].u.run = r;
@@ -98,66 +88,22 @@ static struct run *bin_run(struct heap *h, unsigned cls)
 	return r ? r : run_new(h, cls);
 }
 
-void *small_alloc(struct heap *h, unsigned cls, size_t n, int *zero)
+/* The class's first run had no block left, or there was none. */
+void *small_alloc_slow(struct heap *h, unsigned cls, size_t n)
 {
-	struct run *r = h->bins[cls];
-	unsigned idx;
-
-	if (unlikely(!r || (r->fresh == r->nblocks && !r->nfree)))
-		if (!(r = bin_run(h, cls)))
-			return NULL;
-	if (r->fresh < r->nblocks) {
-		idx = r->fresh++;
-		*zero = r->zeroed;
-	} else {
-		idx = r->queue[r->qhead];
-		r->qhead = r->qhead + 1 == r->nblocks ? 0 : r->qhead + 1;
-		r->nfree--;
-		*zero = 0;
-	}
-	uintptr_t p = r->base + (uintptr_t)idx * r->size;
-	uint32_t slack = r->size - (uint32_t)n;
-	run_state(r)[idx] = (uint16_t)slack;
-	if (slack)
-		((uint8_t *)p)[n] = canary(h, p + n);
-	h->st.requested += n;
-	h->st.in_use += r->size;
-	h->st.live_blocks++;
-	return (void *)p;
+	if (!h->ready)
+		heap_get();
+	if (!bin_run(h, cls))
+		return NULL;
+	return small_alloc(h, cls, n);
 }
 
-/* The block index of p, or an abort if p is not the start of a block. */
-size_t small_index(struct run *r, const void *p, const char *fn)
+/* A free made the run listable again, or empty (and not its bin's head). */
+void small_free_slow(struct heap *h, struct run *r)
 {
-	uintptr_t off = (uintptr_t)p - r->base;
-	size_t idx = (size_t)(((uint64_t)(uint32_t)off * r->recip) >> 32);
-
-	if (unlikely(idx >= r->nblocks || idx * r->size != off))
-		ba_misuse(fn, p, "not the start of a block");
-	if (unlikely(idx >= r->fresh || run_state(r)[idx] == FREE_MARK))
-		ba_misuse(fn, p, idx >= r->fresh ? "invalid pointer (never allocated)" : "double free");
-	unsigned slack = run_state(r)[idx];
-	if (unlikely(slack && ((const uint8_t *)p)[r->size - slack] !=
-			      canary(&ba_heap, (uintptr_t)p + r->size - slack)))
-		ba_misuse(fn, p, "overflow past the end of the block");
-	return idx;
-}
-
-void small_free(struct heap *h, struct run *r, void *p, const char *fn)
-{
-	size_t idx = small_index(r, p, fn);
-	uint16_t *state = run_state(r);
-	unsigned tail = r->qhead + r->nfree;
-
-	h->st.requested -= r->size - state[idx];
-	h->st.in_use -= r->size;
-	h->st.live_blocks--;
-	state[idx] = FREE_MARK;
-	r->queue[tail >= r->nblocks ? tail - r->nblocks : tail] = (uint16_t)idx;
-	r->nfree++;
-	if (unlikely(!r->listed))
+	if (!r->listed)
 		bin_insert(h, r);
-	if (unlikely(r->nfree == r->fresh))
+	if (r->nfree == r->fresh)
 		run_release(h, r);
 }
 
@@ -168,7 +114,6 @@ void small_resize(struct heap *h, struct run *r, void *p, size_t n)
 	uint16_t *state = run_state(r);
 	uint32_t slack = r->size - (uint32_t)n;
 
-	h->st.requested += n - (r->size - state[idx]);
 	state[idx] = (uint16_t)slack;
 	if (slack)
 		((uint8_t *)p)[n] = canary(h, (uintptr_t)p + n);
