@@ -82,15 +82,16 @@ static int check_span(struct heap *h, struct page *pg, struct tally *t)
 	size_t n = pg->npages;
 	uint8_t inner = pg->kind == SPAN_MEDIUM ? SPAN_INNER : pg->kind;
 
-	if (pg->kind < SPAN_FREE || pg->kind > SPAN_MEDIUM || pg[n - 1].npages != n)
+	if (pg->kind < SPAN_FREE || pg->kind > SPAN_MEDIUM || pg[n - 1].npages != n ||
+	    (n > 1 && pg[n - 1].kind != inner))
 		return BAD_TILING;
 	for (size_t i = 1; i < n; i++)
-		if (pg[i].kind != inner || (i < n - 1 && pg[i].npages) ||
-		    (pg->kind == SPAN_RUN && pg[i].u.run != pg->u.run))
+		if (pg->kind == SPAN_RUN ? pg[i].kind != SPAN_RUN || pg[i].u.run != pg->u.run
+					 : pg[i].kind == SPAN_RUN || pg[i].kind == SPAN_MEDIUM)
 			return BAD_TILING;
 	if (pg->kind == SPAN_FREE) {
 		t->free_spans++;
-		t->dirty += pg->dirty ? n << h->page_shift : 0;
+		t->dirty += pg->dirty == DIRTY ? n << h->page_shift : 0;
 		return OK;
 	}
 	if (pg->kind == SPAN_RUN)
@@ -170,6 +171,8 @@ static int check_large(struct heap *h, struct tally *t)
 			continue;
 		if (large_find(h, (void *)l->addr) != l || l->req > l->mapped || (l->addr & (h->page - 1)))
 			return BAD_LARGE;
+		if (!large_canary_ok(h, l))
+			return BAD_CANARY;
 		t->requested += l->req;
 		t->in_use += l->mapped;
 		t->live++;

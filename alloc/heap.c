@@ -12,6 +12,7 @@ static void heap_init(struct heap *h)
 	if (!page || (page & (page - 1)))
 		page = 4096;
 	h->page = page;
+	h->dirty_budget = DIRTY_MAX;
 	h->page_shift = (unsigned)__builtin_ctzl(page);
 	for (unsigned i = 0; rnd && i < sizeof h->secret; i++)
 		h->secret = h->secret << 8 | rnd[i];

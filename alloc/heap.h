@@ -11,7 +11,9 @@
 #define ARENA_SHIFT     22              /* 4 MiB arenas, aligned to their size */
 #define SMALL_MAX       65536           /* largest request served by a size class */
 #define MEDIUM_MAX      (1u << 20)      /* largest span; above it, a mapping per block */
-#define DIRTY_MAX       (8u << 20)      /* free arena bytes kept resident before a purge */
+#define DIRTY_MAX       (8u << 20)      /* free arena bytes kept resident before a purge ... */
+#define DIRTY_CAP       (128u << 20)    /* ... doubling up to this when purges are undone at once */
+#define PURGE_WINDOW    4096            /* span operations after a purge that count as "at once" */
 #define ARENAS_KEPT     1               /* empty arenas kept mapped */
 #define LARGE_KEPT      4               /* freed large mappings kept for reuse ... */
 #define LARGE_KEPT_MAX  (16u << 20)     /* ... up to this many bytes in all */
@@ -65,12 +67,18 @@ static inline size_t run_meta_size(unsigned nblocks)
 	return sizeof(struct run) + 4 * (size_t)nblocks;
 }
 
-/* One page of an arena, out of band.  Every page of a span has the span's
- * kind; the first and the last page also hold its length in npages (0 on
- * the pages between).  Spans tile the arena, and no two free spans touch.
+/* One page of an arena, out of band.  Spans tile the arena: a span's first
+ * and last pages hold its length (npages) and its kind (the last page of a
+ * medium span says SPAN_INNER), and no two free spans touch.  Every page
+ * of a run is SPAN_RUN and points to the run.  The pages between the first
+ * and last of a free or medium span are not kept up to date, except that
+ * none of them is ever SPAN_RUN or SPAN_MEDIUM: so a pointer into them
+ * always ends in an abort, and free and malloc of a medium block cost O(1).
  * A free span is on the list free_spans[fl][sl] of its length; its first
- * page holds the links.  A free span is dirty when its pages may hold old
- * data; clean ones read as zero. */
+ * page holds the links.  A free span's dirty says what its pages hold:
+ * CLEAN (never used), DIRTY (old data, still resident) or PURGED (given
+ * back with MADV_DONTNEED).  CLEAN and PURGED pages read as zero. */
+enum { CLEAN, DIRTY, PURGED };
 enum { SPAN_FREE = 1, SPAN_RUN, SPAN_MEDIUM, SPAN_INNER };
 
 struct page {
@@ -122,6 +130,9 @@ struct heap {
 	struct run *bins[NCLASSES];             /* runs with a free block; head first */
 
 	struct page *free_spans[FL_COUNT][1 << SL_BITS];
+	size_t dirty_budget;                    /* DIRTY_MAX .. DIRTY_CAP, see span.c */
+	unsigned long span_ops, last_purge;     /* a clock of span operations */
+	int purging;
 	uint32_t fl_map;
 	uint8_t sl_map[FL_COUNT];
 	struct arena *arenas;
@@ -169,11 +180,14 @@ static inline size_t page_round(struct heap *h, size_t n)
 /* meta.c */
 void *meta_alloc(struct heap *h, size_t size);
 void meta_free(struct heap *h, void *p, size_t size);
+void meta_purge(struct heap *h);
 int map_set(struct heap *h, uintptr_t addr, struct arena *a);
 
 /* span.c */
 struct page *span_alloc(struct heap *h, size_t npages);
 void span_mark(struct page *pg, size_t n, uint8_t kind);
+void span_ends(struct page *pg, size_t n, uint8_t kind);
+struct page *span_containing(struct arena *a, struct page *pg);
 void span_free(struct heap *h, struct page *pg);
 int span_grow(struct heap *h, struct page *pg, size_t npages);
 void span_shrink(struct heap *h, struct page *pg, size_t npages);
@@ -188,6 +202,7 @@ uint32_t class_size(unsigned cls);
 void *small_alloc_slow(struct heap *h, unsigned cls, size_t n);
 void small_free_slow(struct heap *h, struct run *r);
 void small_resize(struct heap *h, struct run *r, void *p, size_t n);
+void small_release_empty(struct heap *h);
 
 /* medium.c */
 void *medium_alloc(struct heap *h, size_t n, size_t align, int *zero);
@@ -306,7 +321,9 @@ static inline struct page *page_of(struct heap *h, struct arena *a, const void *
 /* large.c */
 void *large_alloc(struct heap *h, size_t n, size_t align, int *zero);
 struct large *large_find(struct heap *h, const void *p);
+int large_canary_ok(struct heap *h, const struct large *l);
 int large_was_freed(struct heap *h, const void *p);
+const char *large_misuse(struct heap *h, const void *p);
 void large_free(struct heap *h, struct large *l);
 void *large_realloc(struct heap *h, struct large *l, size_t n);
 

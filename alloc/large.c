@@ -24,6 +24,12 @@ struct large *large_find(struct heap *h, const void *p)
 	}
 }
 
+/* Whether the canary after a large block's request is intact. */
+int large_canary_ok(struct heap *h, const struct large *l)
+{
+	return l->req >= l->mapped || ((uint8_t *)l->addr)[l->req] == canary(h, l->addr + l->req);
+}
+
 static void table_put(struct heap *h, struct large *e)
 {
 	size_t i = slot_of(h, e->addr);
@@ -106,13 +112,28 @@ void *large_alloc(struct heap *h, size_t n, size_t align, int *zero)
 	struct large e = { (uintptr_t)p, mapped, n };
 	table_put(h, &e);
 	h->large_count++;
+	if (n < mapped)
+		((uint8_t *)p)[n] = canary(h, (uintptr_t)p + n);
 	return p;
 }
 
-/* Whether p was a large block that has been unmapped lately: a second free
- * of it is then a double free, not a foreign pointer. */
+/* What a pointer that is no large block's start is, for the message: on
+ * the way to an abort, so a scan of the whole table costs nothing. */
+const char *large_misuse(struct heap *h, const void *p)
+{
+	for (size_t i = 0; i < h->large_cap; i++)
+		if (h->large[i].addr && (uintptr_t)p - h->large[i].addr < h->large[i].mapped)
+			return "not the start of a block";
+	return large_was_freed(h, p) ? "double free" : "invalid pointer (not from barealloc)";
+}
+
+/* Whether p was a large block that is kept or was unmapped lately: a
+ * second free of it is then a double free, not a foreign pointer. */
 int large_was_freed(struct heap *h, const void *p)
 {
+	for (unsigned i = 0; i < LARGE_KEPT; i++)
+		if (h->kept[i].addr == (uintptr_t)p)
+			return 1;
 	for (unsigned i = 0; i < sizeof h->unmapped / sizeof h->unmapped[0]; i++)
 		if (h->unmapped[i] == (uintptr_t)p)
 			return 1;
@@ -170,8 +191,12 @@ void *large_realloc(struct heap *h, struct large *l, size_t n)
 		e.req = n;
 		table_put(h, &e);
 		h->large_count++;
+		if (n < len)
+			((uint8_t *)p)[n] = canary(h, (uintptr_t)p + n);
 		return p;
 	}
 	l->req = n;
+	if (n < len)
+		((uint8_t *)l->addr)[n] = canary(h, l->addr + n);
 	return (void *)l->addr;
 }

@@ -85,7 +85,9 @@ static struct block block_of(struct heap *h, void *p, const char *fn)
 		else
 			b.span = medium_page(h, a, p, fn);
 	} else if (!(b.large = large_find(h, p))) {
-		ba_misuse(fn, p, large_was_freed(h, p) ? "double free" : "invalid pointer (not from barealloc)");
+		ba_misuse(fn, p, large_misuse(h, p));
+	} else if (!large_canary_ok(h, b.large)) {
+		ba_misuse(fn, p, "overflow past the end of the block");
 	}
 	return b;
 }

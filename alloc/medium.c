@@ -22,15 +22,14 @@ void *medium_alloc(struct heap *h, size_t n, size_t align, int *zero)
 
 	if (!pg)
 		return NULL;
-	*zero = !pg->dirty;
+	*zero = pg->dirty != DIRTY;
 	size_t skip = ((align - (page_addr(h, pg) & (align - 1))) & (align - 1)) >> h->page_shift;
 	struct page *head = pg;
 	size_t total = pg->npages;
 	pg += skip;
-	span_mark(pg, total - skip, SPAN_INNER);        /* before the head merges with neighbours */
-	pg->kind = SPAN_MEDIUM;
+	span_ends(pg, total - skip, SPAN_MEDIUM);       /* before the head merges with neighbours */
 	if (skip) {
-		span_mark(head, skip, SPAN_INNER);
+		span_ends(head, skip, SPAN_INNER);
 		span_free(h, head);
 	}
 	span_shrink(h, pg, np);
@@ -44,10 +43,9 @@ struct page *medium_page(struct heap *h, struct arena *a, const void *p, const c
 	uintptr_t off = (uintptr_t)p - a->base;
 	struct page *pg = &a->pages[off >> h->page_shift];
 
-	if (pg->kind == SPAN_FREE)
-		ba_misuse(fn, p, "double free");
 	if (pg->kind != SPAN_MEDIUM || (off & (h->page - 1)))
-		ba_misuse(fn, p, "not the start of a block");
+		ba_misuse(fn, p, span_containing(a, pg)->kind == SPAN_FREE ? "double free"
+									 : "not the start of a block");
 	size_t room = (size_t)pg->npages << h->page_shift;
 	if (pg->u.req < room && ((const uint8_t *)p)[pg->u.req] != canary(h, (uintptr_t)p + pg->u.req))
 		ba_misuse(fn, p, "overflow past the end of the block");

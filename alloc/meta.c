@@ -63,6 +63,8 @@ void *meta_alloc(struct heap *h, size_t size)
 	return p;
 }
 
+/* A freed piece keeps the free-list link in its first word and whether
+ * its pages were purged in its second. */
 void meta_free(struct heap *h, void *p, size_t size)
 {
 	size = (size + 63) & ~(size_t)63;
@@ -70,8 +72,24 @@ void meta_free(struct heap *h, void *p, size_t size)
 		region_drop(h, (struct meta_region *)p - 1);
 		return;
 	}
-	*(void **)p = h->meta_free[size / 64];
+	((void **)p)[0] = h->meta_free[size / 64];
+	((void **)p)[1] = NULL;
 	h->meta_free[size / 64] = p;
+}
+
+/* Gives back the whole pages of freed pieces, with the span purge: run
+ * metadata is 4 bytes per block, so after a program frees many small
+ * blocks it is worth returning, but not at every run's release. */
+void meta_purge(struct heap *h)
+{
+	for (size_t size = 2 * h->page; size <= META_BIG; size += 64)
+		for (void **p = h->meta_free[size / 64]; p && !p[1]; p = *p) {
+			uintptr_t from = page_round(h, (uintptr_t)p + 64);
+			uintptr_t to = ((uintptr_t)p + size) & ~(h->page - 1);
+			if (to > from)
+				os_purge(h, (void *)from, to - from);
+			p[1] = p;
+		}
 }
 
 /* The map: two levels indexed by addr >> ARENA_SHIFT (arena_of in heap.h

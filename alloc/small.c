@@ -12,18 +12,6 @@ uint32_t class_size(unsigned cls)
 	return base + (base >> 3) * (((cls - 16) & 7) + 1);
 }
 
-static void bin_insert(struct heap *h, struct run *r)
-{
-	struct run **head = &h->bins[r->cls];
-
-	r->prev = NULL;
-	r->next = *head;
-	if (*head)
-		(*head)->prev = r;
-	*head = r;
-	r->listed = 1;
-}
-
 static void bin_remove(struct heap *h, struct run *r)
 {
 	if (r->prev)
@@ -33,6 +21,30 @@ static void bin_remove(struct heap *h, struct run *r)
 	if (r->next)
 		r->next->prev = r->prev;
 	r->listed = 0;
+}
+
+static void run_drop(struct heap *h, struct run *r)
+{
+	if (r->listed)
+		bin_remove(h, r);
+	span_free(h, r->span);
+	meta_free(h, r, run_meta_size(r->nblocks));
+}
+
+/* Puts r at the head of its bin.  An empty run that the bin kept at its
+ * head for the next malloc is no longer needed there, so it goes. */
+static void bin_insert(struct heap *h, struct run *r)
+{
+	struct run **head = &h->bins[r->cls];
+
+	if (*head && (*head)->nfree == (*head)->fresh)
+		run_drop(h, *head);
+	r->prev = NULL;
+	r->next = *head;
+	if (*head)
+		(*head)->prev = r;
+	*head = r;
+	r->listed = 1;
 }
 
 /* At least 64 KiB or 8 blocks, so that a run's tail waste stays small:
@@ -55,7 +67,7 @@ static struct run *run_new(struct heap *h, unsigned cls)
 	r->recip = 0xffffffffu / size + 1;
 	r->nblocks = (uint16_t)nblocks;
 	r->cls = (uint8_t)cls;
-	r->zeroed = !pg->dirty;
+	r->zeroed = pg->dirty != DIRTY;
 	r->span = pg;
 	memset(run_state(r), 0xff, 2 * (size_t)nblocks);      /* every block FREE_MARK */
 	span_mark(pg, pg->npages, SPAN_RUN);
@@ -69,12 +81,19 @@ static struct run *run_new(struct heap *h, unsigned cls)
  * malloc/free ping-pong must not create and destroy a run each time. */
 static void run_release(struct heap *h, struct run *r)
 {
-	if (h->bins[r->cls] == r && !r->next)
-		return;
-	if (r->listed)
-		bin_remove(h, r);
-	span_free(h, r->span);
-	meta_free(h, r, run_meta_size(r->nblocks));
+	if (h->bins[r->cls] != r || r->next)
+		run_drop(h, r);
+}
+
+/* At a purge: the empty runs that bins kept for the next malloc go too,
+ * so that they do not pin otherwise empty arenas. */
+void small_release_empty(struct heap *h)
+{
+	for (unsigned cls = 0; cls < NCLASSES; cls++) {
+		struct run *r = h->bins[cls];
+		if (r && r->nfree == r->fresh)
+			run_drop(h, r);
+	}
 }
 
 /* The run with a never-used or free block at the head of the bin, after

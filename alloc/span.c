@@ -2,8 +2,12 @@
  * the runs of small blocks.  Free spans are found with a two-level
  * segregated fit over their page counts (TLSF: a power of two, then 8
  * steps within it), so a search is two bit scans, and freed spans merge
- * with free neighbours at once.  Free pages stay resident (dirty) up to
- * DIRTY_MAX; past it they are all given back with MADV_DONTNEED. */
+ * with free neighbours at once.  Free pages stay resident (dirty) up to a
+ * budget; past it they are all given back with MADV_DONTNEED.  The budget
+ * starts at DIRTY_MAX and doubles, up to DIRTY_CAP, whenever a purged span
+ * is taken again within PURGE_WINDOW span operations of the purge: the
+ * program cycles a working set larger than the budget, and purging it
+ * would cost a syscall and page faults every cycle. */
 #include "heap.h"
 
 struct arena *page_arena(struct page *pg)
@@ -35,7 +39,7 @@ static void free_insert(struct heap *h, struct page *pg)
 	h->free_spans[fl][sl] = pg;
 	h->fl_map |= 1u << fl;
 	h->sl_map[fl] |= (uint8_t)(1u << sl);
-	if (pg->dirty)
+	if (pg->dirty == DIRTY)
 		h->st.dirty += (size_t)pg->npages << h->page_shift;
 }
 
@@ -50,11 +54,11 @@ static void free_remove(struct heap *h, struct page *pg)
 		h->fl_map &= ~(1u << fl);
 	if (pg->u.free.next)
 		pg->u.free.next->u.free.prev = pg->u.free.prev;
-	if (pg->dirty)
+	if (pg->dirty == DIRTY)
 		h->st.dirty -= (size_t)pg->npages << h->page_shift;
 }
 
-/* Gives pages [pg, pg + n) the kind and length of one span. */
+/* Gives every page of [pg, pg + n) the kind, and the ends the length. */
 void span_mark(struct page *pg, size_t n, uint8_t kind)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -62,6 +66,27 @@ void span_mark(struct page *pg, size_t n, uint8_t kind)
 		pg[i].npages = 0;
 	}
 	pg[0].npages = pg[n - 1].npages = (uint32_t)n;
+}
+
+/* Makes [pg, pg + n) one span of the kind by its two ends alone (see the
+ * invariant beside struct page).  A medium span's last page is inner. */
+void span_ends(struct page *pg, size_t n, uint8_t kind)
+{
+	pg[n - 1].kind = kind == SPAN_MEDIUM ? SPAN_INNER : kind;
+	pg[n - 1].npages = (uint32_t)n;
+	pg->kind = kind;
+	pg->npages = (uint32_t)n;
+}
+
+/* The first page of the span that holds pg, by walking the tiling: for
+ * error messages only. */
+struct page *span_containing(struct arena *a, struct page *pg)
+{
+	struct page *s = a->pages;
+
+	while (s + s->npages <= pg)
+		s += s->npages;
+	return s;
 }
 
 static struct arena *arena_new(struct heap *h)
@@ -82,7 +107,7 @@ static struct arena *arena_new(struct heap *h)
 	for (uint32_t i = 0; i < n; i++)
 		a->pages[i].index = (uint16_t)i;
 	span_mark(a->pages, n, SPAN_FREE);
-	a->pages[0].dirty = 0;
+	a->pages[0].dirty = CLEAN;
 	free_insert(h, a->pages);
 	a->next = h->arenas;
 	h->arenas = a;
@@ -124,8 +149,7 @@ static struct page *find_free(struct heap *h, size_t n)
 }
 
 /* Cuts the (unlisted) free span at pg after its first n pages; the rest
- * stays free.  Pages inside a free span are already SPAN_FREE with
- * npages 0, so only the four boundary pages change. */
+ * stays free.  Only the four end pages change. */
 static void split(struct heap *h, struct page *pg, size_t n)
 {
 	size_t total = pg->npages;
@@ -134,11 +158,9 @@ static void split(struct heap *h, struct page *pg, size_t n)
 		return;
 	struct page *rest = pg + n;
 	rest->dirty = pg->dirty;
-	rest->npages = rest[total - n - 1].npages = (uint32_t)(total - n);
+	span_ends(rest, total - n, SPAN_FREE);
 	free_insert(h, rest);
-	if (n > 1)
-		pg[n - 1].npages = (uint32_t)n;
-	pg->npages = (uint32_t)n;
+	span_ends(pg, n, SPAN_FREE);
 }
 
 /* A span of n pages; its first page's dirty says whether it may hold old
@@ -147,10 +169,19 @@ struct page *span_alloc(struct heap *h, size_t npages)
 {
 	struct page *pg = find_free(h, npages);
 
+	int undo = pg && pg->dirty == PURGED;
+
 	if (!pg) {
 		if (!arena_new(h))
 			return NULL;
 		pg = find_free(h, npages);
+		undo = 1;
+	}
+	h->span_ops++;
+	if (undo && h->last_purge && h->span_ops - h->last_purge < PURGE_WINDOW &&
+	    h->dirty_budget < DIRTY_CAP) {
+		h->dirty_budget *= 2;
+		h->last_purge = 0;      /* once per purge */
 	}
 	free_remove(h, pg);
 	split(h, pg, npages);
@@ -162,26 +193,43 @@ static int arena_is_empty(struct arena *a)
 	return a->pages[0].kind == SPAN_FREE && a->pages[0].npages == a->npages;
 }
 
+/* Over budget: empty runs and arenas go back, and so do the pages of
+ * every dirty free span. */
 static void purge_all(struct heap *h)
 {
+	h->purging = 1;
+	small_release_empty(h);
+	h->purging = 0;
+	unsigned empty = 0;
+	for (struct arena *a = h->arenas, *next; a; a = next) {
+		next = a->next;
+		if (arena_is_empty(a) && ++empty > ARENAS_KEPT)
+			arena_drop(h, a);
+	}
 	for (unsigned fl = 0; fl < FL_COUNT; fl++)
 		for (unsigned sl = 0; sl < (1u << SL_BITS); sl++)
 			for (struct page *pg = h->free_spans[fl][sl]; pg; pg = pg->u.free.next)
-				if (pg->dirty) {
+				if (pg->dirty == DIRTY) {
 					os_purge(h, (void *)page_addr(h, pg), (size_t)pg->npages << h->page_shift);
 					h->st.dirty -= (size_t)pg->npages << h->page_shift;
-					pg->dirty = 0;
+					pg->dirty = PURGED;
 				}
+	h->last_purge = h->span_ops ? h->span_ops : 1;
+	meta_purge(h);
 }
 
 /* Frees the span that starts at pg and merges it with free neighbours;
- * the pages where two spans met become inner pages (npages 0). */
+ * the pages where two spans met become inner pages (npages 0).  An arena
+ * that empties stays mapped until a purge. */
 void span_free(struct heap *h, struct page *pg)
 {
 	struct arena *a = page_arena(pg);
 	size_t n = pg->npages;
 
-	span_mark(pg, n, SPAN_FREE);
+	if (pg->kind == SPAN_RUN)       /* no page may stay SPAN_RUN */
+		span_mark(pg, n, SPAN_FREE);
+	else
+		span_ends(pg, n, SPAN_FREE);
 	struct page *next = pg + n;
 	if (next < a->pages + a->npages && next->kind == SPAN_FREE) {
 		size_t m = next->npages;
@@ -197,20 +245,11 @@ void span_free(struct heap *h, struct page *pg)
 		pg = prev;
 		n += m;
 	}
-	pg->npages = pg[n - 1].npages = (uint32_t)n;
-	pg->dirty = 1;
+	span_ends(pg, n, SPAN_FREE);
+	pg->dirty = DIRTY;
 	free_insert(h, pg);
-
-	if (arena_is_empty(a)) {
-		unsigned empty = 0;
-		for (struct arena *b = h->arenas; b; b = b->next)
-			empty += arena_is_empty(b);
-		if (empty > ARENAS_KEPT) {
-			arena_drop(h, a);
-			return;
-		}
-	}
-	if (h->st.dirty > DIRTY_MAX)
+	h->span_ops++;
+	if (h->st.dirty > h->dirty_budget && !h->purging)
 		purge_all(h);
 }
 
@@ -226,13 +265,8 @@ int span_grow(struct heap *h, struct page *pg, size_t npages)
 		return -1;
 	free_remove(h, next);
 	split(h, next, npages - have);
-	uint8_t kind = pg->kind == SPAN_MEDIUM ? SPAN_INNER : pg->kind;
-	for (size_t i = have; i < npages; i++) {
-		pg[i].kind = kind;
-		pg[i].npages = 0;
-	}
-	pg[have - 1].npages = have == 1 ? (uint32_t)npages : 0;
-	pg->npages = pg[npages - 1].npages = (uint32_t)npages;
+	next->kind = SPAN_INNER;        /* was a span's first page: SPAN_FREE */
+	span_ends(pg, npages, pg->kind);
 	return 0;
 }
 
@@ -244,7 +278,7 @@ void span_shrink(struct heap *h, struct page *pg, size_t npages)
 	if (npages >= have)
 		return;
 	struct page *tail = pg + npages;
-	tail->npages = pg[have - 1].npages = (uint32_t)(have - npages);
-	pg->npages = pg[npages - 1].npages = (uint32_t)npages;
+	span_ends(tail, have - npages, SPAN_INNER);
+	span_ends(pg, npages, pg->kind);
 	span_free(h, tail);
 }
