@@ -12,7 +12,8 @@
 #define SMALL_MAX       65536           /* largest request served by a size class */
 #define MEDIUM_MAX      (1u << 20)      /* largest span; above it, a mapping per block */
 #define DIRTY_MAX       (8u << 20)      /* free arena bytes kept resident before a purge ... */
-#define DIRTY_CAP       (128u << 20)    /* ... doubling up to this when purges are undone at once */
+#define DIRTY_CAP       ((size_t)(sizeof(void *) == 8 ? 1024 : 256) << 20)
+					/* ... doubling up to this when purges are undone at once */
 #define PURGE_WINDOW    4096            /* span operations after a purge that count as "at once" */
 #define ARENAS_KEPT     1               /* empty arenas kept mapped */
 #define LARGE_KEPT      4               /* freed large mappings kept for reuse ... */
@@ -202,6 +203,7 @@ uint32_t class_size(unsigned cls);
 void *small_alloc_slow(struct heap *h, unsigned cls, size_t n);
 void small_free_slow(struct heap *h, struct run *r);
 void small_resize(struct heap *h, struct run *r, void *p, size_t n);
+size_t small_check(struct run *r, const void *p, const char *fn);
 void small_release_empty(struct heap *h);
 
 /* medium.c */

@@ -15,7 +15,7 @@ void *ba_alloc(size_t n, size_t align, int *zero)
 
 	if (likely(n <= SMALL_MAX && align <= 16)) {
 		*zero = small_next_is_zero(h, size_class(n));
-		p = small_alloc(h, size_class(n), n);
+		p = small_alloc_slow(h, size_class(n), n);
 	}
 	else if (n > PTRDIFF_MAX)
 		p = NULL;
@@ -25,7 +25,7 @@ void *ba_alloc(size_t n, size_t align, int *zero)
 			cls++;
 		if (cls < NCLASSES) {
 			*zero = small_next_is_zero(h, cls);
-			p = small_alloc(h, cls, n);
+			p = small_alloc_slow(h, cls, n);
 		} else {
 			p = medium_alloc(h, n, align, zero);
 		}
@@ -98,7 +98,7 @@ __attribute__((noinline)) static void free_other(struct heap *h, void *p)
 		return;
 	struct block b = block_of(h, p, "free");
 	if (b.run)
-		small_free(h, b.run, small_index(b.run, p, "free"));
+		small_free(h, b.run, small_check(b.run, p, "free"));
 	else if (b.span)
 		medium_free(h, b.span, p, "free");
 	else
@@ -132,7 +132,7 @@ size_t malloc_usable_size(void *p)
 		return 0;
 	struct block b = block_of(h, p, "malloc_usable_size");
 	if (b.run)
-		return b.run->size - run_state(b.run)[small_index(b.run, p, "malloc_usable_size")];
+		return b.run->size - run_state(b.run)[small_check(b.run, p, "malloc_usable_size")];
 	return b.span ? b.span->u.req : b.large->req;
 }
 
@@ -142,7 +142,7 @@ size_t malloc_usable_size(void *p)
 static void *resize_in_place(struct heap *h, struct block b, void *p, size_t n)
 {
 	if (b.run) {
-		small_index(b.run, p, "realloc");       /* checks state and canary */
+		small_check(b.run, p, "realloc");       /* checks state and canary */
 		if (n > b.run->size || (b.run->size > 256 && n <= b.run->size / 2))
 			return NULL;
 		small_resize(h, b.run, p, n);

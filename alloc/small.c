@@ -107,7 +107,14 @@ static struct run *bin_run(struct heap *h, unsigned cls)
 	return r ? r : run_new(h, cls);
 }
 
-/* The class's first run had no block left, or there was none. */
+/* small_index, out of line for the callers off the fast path. */
+size_t small_check(struct run *r, const void *p, const char *fn)
+{
+	return small_index(r, p, fn);
+}
+
+/* The class's first run had no block left, or there was none; also the
+ * out-of-line small_alloc for callers off the fast path. */
 void *small_alloc_slow(struct heap *h, unsigned cls, size_t n)
 {
 	if (!h->ready)

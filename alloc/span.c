@@ -3,7 +3,8 @@
  * segregated fit over their page counts (TLSF: a power of two, then 8
  * steps within it), so a search is two bit scans, and freed spans merge
  * with free neighbours at once.  Free pages stay resident (dirty) up to a
- * budget; past it they are all given back with MADV_DONTNEED.  The budget
+ * budget; past it the biggest free spans are given back with MADV_DONTNEED
+ * until half the budget is left.  The budget
  * starts at DIRTY_MAX and doubles, up to DIRTY_CAP, whenever a purged span
  * is taken again within PURGE_WINDOW span operations of the purge: the
  * program cycles a working set larger than the budget, and purging it
@@ -193,9 +194,10 @@ static int arena_is_empty(struct arena *a)
 	return a->pages[0].kind == SPAN_FREE && a->pages[0].npages == a->npages;
 }
 
-/* Over budget: empty runs and arenas go back, and so do the pages of
- * every dirty free span. */
-static void purge_all(struct heap *h)
+/* Over budget: empty runs and arenas go back, then dirty free spans are
+ * purged until half the budget is left, so that a working set above the
+ * budget pays one purge per half budget of frees, not one per free. */
+static void purge(struct heap *h)
 {
 	h->purging = 1;
 	small_release_empty(h);
@@ -206,14 +208,18 @@ static void purge_all(struct heap *h)
 		if (arena_is_empty(a) && ++empty > ARENAS_KEPT)
 			arena_drop(h, a);
 	}
-	for (unsigned fl = 0; fl < FL_COUNT; fl++)
-		for (unsigned sl = 0; sl < (1u << SL_BITS); sl++)
-			for (struct page *pg = h->free_spans[fl][sl]; pg; pg = pg->u.free.next)
+	for (unsigned fl = FL_COUNT; fl-- > 0;)
+		for (unsigned sl = 1u << SL_BITS; sl-- > 0;)
+			for (struct page *pg = h->free_spans[fl][sl]; pg; pg = pg->u.free.next) {
+				if (h->st.dirty <= h->dirty_budget / 2)
+					goto done;
 				if (pg->dirty == DIRTY) {
 					os_purge(h, (void *)page_addr(h, pg), (size_t)pg->npages << h->page_shift);
 					h->st.dirty -= (size_t)pg->npages << h->page_shift;
 					pg->dirty = PURGED;
 				}
+			}
+done:
 	h->last_purge = h->span_ops ? h->span_ops : 1;
 	meta_purge(h);
 }
@@ -250,7 +256,7 @@ void span_free(struct heap *h, struct page *pg)
 	free_insert(h, pg);
 	h->span_ops++;
 	if (h->st.dirty > h->dirty_budget && !h->purging)
-		purge_all(h);
+		purge(h);
 }
 
 /* Grows the allocated span at pg to npages in place, from a free span
