@@ -138,6 +138,106 @@ const char *t_name(const char *prefix, long long n, const char *suffix)
 	return buf;
 }
 
+char *t_cat(char *buf, size_t size, const char *s)
+{
+	size_t n = t_strlen(buf);
+
+	while (*s && n + 1 < size)
+		buf[n++] = *s++;
+	buf[n] = 0;
+	return buf;
+}
+
+char *t_catu(char *buf, size_t size, unsigned long long v)
+{
+	char digits[BA_UTOA_SIZE];
+
+	return t_cat(buf, size, ba_utoa(v, digits));
+}
+
+char *t_catx(char *buf, size_t size, unsigned long long v)
+{
+	char digits[BA_XTOA_SIZE];
+
+	return t_cat(buf, size, ba_xtoa(v, digits));
+}
+
+/* Keeps the lines of buf[0..len) that do not start with "qemu: "; returns
+ * the new length. */
+static size_t drop_qemu_lines(char *buf, size_t len)
+{
+	size_t w = 0;
+
+	for (size_t r = 0; r < len;) {
+		size_t end = r;
+		while (end < len && buf[end] != '\n')
+			end++;
+		end += end < len;
+		int qemu = end - r >= 6 && buf[r] == 'q' && buf[r + 1] == 'e' &&
+			   buf[r + 2] == 'm' && buf[r + 3] == 'u' && buf[r + 4] == ':' &&
+			   buf[r + 5] == ' ';
+		for (size_t i = r; i < end && !qemu; i++)
+			buf[w++] = buf[i];
+		r = end;
+	}
+	return w;
+}
+
+int t_child(int (*fn)(void *), void *arg, char *out, size_t size)
+{
+	int fds[2], status = -1;
+	size_t len = 0;
+	long n;
+
+	out[0] = 0;
+	if (sys_pipe2(fds, O_CLOEXEC) != 0)
+		return -1;
+	long pid = sys_fork();
+	if (pid == 0) {
+		sys_dup3(fds[1], 2, 0);
+		sys_exit_group(fn(arg));
+	}
+	sys_close(fds[1]);
+	for (;;) {   /* read to the end, dropping what does not fit */
+		char spill[256];
+		int room = len + 1 < size;
+		n = room ? sys_read(fds[0], out + len, size - 1 - len)
+			 : sys_read(fds[0], spill, sizeof spill);
+		if (n <= 0)
+			break;
+		len += room ? (size_t)n : 0;
+	}
+	sys_close(fds[0]);
+	if (t_under_qemu())
+		len = drop_qemu_lines(out, len);
+	out[len] = 0;
+	if (sys_failed(pid) || sys_failed(sys_wait4((int)pid, &status, 0, 0)))
+		return -1;
+	return status;
+}
+
+int t_one_line(const char *s, const char *prefix, const char *part)
+{
+	size_t n = t_strlen(s), k = t_strlen(prefix), m = t_strlen(part);
+
+	if (n == 0 || s[n - 1] != '\n' || n < k)
+		return 0;
+	for (size_t i = 0; i + 1 < n; i++)
+		if (s[i] == '\n')
+			return 0;
+	for (size_t i = 0; i < k; i++)
+		if (s[i] != prefix[i])
+			return 0;
+	for (size_t i = k; i + m < n; i++) {
+		size_t j = 0;
+		while (j < m && s[i + j] == part[j])
+			j++;
+		if (j == m)
+			return 1;
+	}
+	return 0;
+}
+
 int t_streq(const char *a, const char *b)
 {
 	while (*a && *a == *b)

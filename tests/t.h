@@ -31,6 +31,13 @@ int t_under_qemu(void);
 /* Builds a case name with a number in it, e.g. "mmap offset 2^32". */
 const char *t_name(const char *prefix, long long n, const char *suffix);
 
+/* Appends text, a decimal or a 0x-prefixed hex number to the NUL-terminated
+ * string in buf (size bytes, truncating), for names with several values in
+ * them.  Each returns buf, so that a call can build a name as it passes it. */
+char *t_cat(char *buf, size_t size, const char *s);
+char *t_catu(char *buf, size_t size, unsigned long long v);
+char *t_catx(char *buf, size_t size, unsigned long long v);
+
 /* The run's random seed: BA_TEST_SEED from the environment if set, else
  * fresh from getrandom; printed as a "# seed" line so a run can be replayed. */
 uint64_t t_seed(const char *test);
@@ -41,6 +48,17 @@ uint64_t t_rand(uint64_t *state);  /* xorshift64*: fast and adequate for tests *
  * 1 a callee-saved register, 2 the stack pointer, 4 the direction flag. */
 long t_checkcall(void *fn, long a, long b, long c, long d, long e, long f, long g);
 extern int t_clobbered;
+
+/* Runs fn(arg) in a forked child whose fd 2 is a pipe, and returns the
+ * child's wait status (-1 if fork or wait failed).  What the child wrote on
+ * fd 2 is left in out, NUL-terminated (at most size - 1 bytes), without the
+ * line qemu-user adds when its guest dies of a signal.  A child whose fn
+ * returns exits with fn's result. */
+int t_child(int (*fn)(void *), void *arg, char *out, size_t size);
+
+/* s is exactly one line, ending in a newline, that starts with prefix and
+ * has part somewhere after it. */
+int t_one_line(const char *s, const char *prefix, const char *part);
 
 const char *t_getenv(const char *name);
 int t_streq(const char *a, const char *b);
