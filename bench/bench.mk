@@ -1,0 +1,48 @@
+# make bench: bench/bench.c built three ways, then bench/run.sh measures
+# every allocator and prints one table (docs/BENCH.md).  Included by the
+# top-level Makefile.
+BENCH := $(BUILD)/bench
+
+.PHONY: bench bench-deps
+
+# valgrind, strace, musl-gcc and the preloaded peers: installed as root,
+# otherwise named in the apt-get command to type.
+bench-deps:
+	@sh bench/run.sh deps
+
+# Freestanding and static against barealloc, compiled as the tests are.
+$(BENCH)/bench.o: bench/bench.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CFLAGS_x86_64) -DBA_FREESTANDING -MMD -MP -c $< -o $@
+$(BENCH)/bench-barealloc: $(BENCH)/bench.o $(BUILD)/x86_64/libbarealloc.a linker.ld
+	$(LD) -m elf_x86_64 $(LDFLAGS) -o $@ $< $(BUILD)/x86_64/libbarealloc.a
+
+# Hosted against glibc; run as is, and with LD_PRELOAD for the other peers.
+$(BENCH)/bench-hosted: bench/bench.c | bench-deps
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O2 -Wall -Wextra $< -o $@
+
+$(BENCH)/bench-musl: bench/bench.c | bench-deps
+	@mkdir -p $(@D)
+	musl-gcc -std=c11 -O2 -static -Wall -Wextra $< -o $@
+
+# Code size: the allocator's objects (alloc/, where an alloc/<isa>/X.asm
+# replaces alloc/X.c, as in the library) compiled again at -Os and -O2 per
+# ISA, under $(BENCH)/text/<isa>-<opt>/.  The assembly is the library's.
+# text/objects lists them for run.sh, so that an object left over from a
+# file since removed is not counted.
+BENCH_OPTS := Os O2
+define bench_text
+$(BENCH)/text/$(1)-$(2)/%.c.o: %.c | deps
+	@mkdir -p $$(@D)
+	$(CC) $(CFLAGS) $(CFLAGS_$(1)) $$(CFLAGS_$$<) -$(2) -MMD -MP -c $$< -o $$@
+$(BENCH)/text/$(1)-$(2)/%.asm.o: $(BUILD)/$(1)/%.asm.o
+	@mkdir -p $$(@D)
+	cp $$< $$@
+BENCH_TEXT += $$(patsubst %,$(BENCH)/text/$(1)-$(2)/%.o,$$(filter alloc/%,$$(CSRC_$(1)) $$(ASMSRC_$(1))))
+endef
+$(foreach i,$(ISAS),$(foreach o,$(BENCH_OPTS),$(eval $(call bench_text,$(i),$(o)))))
+
+bench: bench-deps $(BENCH)/bench-barealloc $(BENCH)/bench-hosted $(BENCH)/bench-musl $(BENCH_TEXT)
+	@printf '%s\n' $(BENCH_TEXT) > $(BENCH)/text/objects
+	sh bench/run.sh $(BENCH)
