@@ -40,6 +40,7 @@ void ba_stats(struct ba_stats *out)
 	struct heap *h = heap_get();
 
 	*out = h->st;
+	out->dirty_limit = h->dirty_budget;
 	heap_walk(h, out);
 }
 

@@ -133,6 +133,7 @@ struct heap {
 	struct page *free_spans[FL_COUNT][1 << SL_BITS];
 	size_t dirty_budget;                    /* DIRTY_MAX .. DIRTY_CAP, see span.c */
 	unsigned long span_ops, last_purge;     /* a clock of span operations */
+	size_t released;                        /* bytes purged or unmapped since the budget grew */
 	int purging;
 	uint32_t fl_map;
 	uint8_t sl_map[FL_COUNT];

@@ -4,11 +4,11 @@
  * steps within it), so a search is two bit scans, and freed spans merge
  * with free neighbours at once.  Free pages stay resident (dirty) up to a
  * budget; past it the biggest free spans are given back with MADV_DONTNEED
- * until half the budget is left.  The budget
- * starts at DIRTY_MAX and doubles, up to DIRTY_CAP, whenever a purged span
- * is taken again within PURGE_WINDOW span operations of the purge: the
- * program cycles a working set larger than the budget, and purging it
- * would cost a syscall and page faults every cycle. */
+ * until half the budget is left.  The budget starts at DIRTY_MAX and grows,
+ * up to DIRTY_CAP, whenever a purged span or a new arena is needed within
+ * PURGE_WINDOW span operations of a purge: the program cycles a working
+ * set larger than the budget, and purging it would cost a syscall and page
+ * faults every cycle. */
 #include "heap.h"
 
 struct arena *page_arena(struct page *pg)
@@ -123,9 +123,22 @@ static void arena_drop(struct heap *h, struct arena *a)
 		link = &(*link)->next;
 	*link = a->next;
 	free_remove(h, a->pages);
+	h->released += ARENA_SIZE;
 	map_set(h, a->base, NULL);      /* the leaf exists: this cannot fail */
 	os_unmap(h, (void *)a->base, ARENA_SIZE);
 	meta_free(h, a, sizeof *a + a->npages * sizeof(struct page));
+}
+
+/* A purge was undone at once: the budget becomes what was given back
+ * since it last grew, or at least twice what it was, so one cycle of a
+ * working set teaches it the working set's size. */
+static void grow_budget(struct heap *h)
+{
+	size_t want = h->released > 2 * h->dirty_budget ? h->released : 2 * h->dirty_budget;
+
+	h->dirty_budget = want < DIRTY_CAP ? want : DIRTY_CAP;
+	h->released = 0;
+	h->last_purge = 0;      /* once per purge */
 }
 
 /* The first free span of at least n pages, by the lists' bitmaps alone. */
@@ -179,11 +192,8 @@ struct page *span_alloc(struct heap *h, size_t npages)
 		undo = 1;
 	}
 	h->span_ops++;
-	if (undo && h->last_purge && h->span_ops - h->last_purge < PURGE_WINDOW &&
-	    h->dirty_budget < DIRTY_CAP) {
-		h->dirty_budget *= 2;
-		h->last_purge = 0;      /* once per purge */
-	}
+	if (undo && h->last_purge && h->span_ops - h->last_purge < PURGE_WINDOW)
+		grow_budget(h);
 	free_remove(h, pg);
 	split(h, pg, npages);
 	return pg;
@@ -192,6 +202,19 @@ struct page *span_alloc(struct heap *h, size_t npages)
 static int arena_is_empty(struct arena *a)
 {
 	return a->pages[0].kind == SPAN_FREE && a->pages[0].npages == a->npages;
+}
+
+/* Bytes of empty arenas beyond the ARENAS_KEPT that are always kept.  An
+ * arena that empties is unmapped at once while the budget is at its base;
+ * a program that cycles (the budget grew) keeps empty arenas up to the
+ * growth, so that its next cycle finds them mapped. */
+static size_t arena_surplus(struct heap *h)
+{
+	unsigned empty = 0;
+
+	for (struct arena *a = h->arenas; a; a = a->next)
+		empty += arena_is_empty(a);
+	return empty > ARENAS_KEPT ? (empty - ARENAS_KEPT) * ARENA_SIZE : 0;
 }
 
 /* Over budget: empty runs and arenas go back, then dirty free spans are
@@ -214,8 +237,10 @@ static void purge(struct heap *h)
 				if (h->st.dirty <= h->dirty_budget / 2)
 					goto done;
 				if (pg->dirty == DIRTY) {
-					os_purge(h, (void *)page_addr(h, pg), (size_t)pg->npages << h->page_shift);
-					h->st.dirty -= (size_t)pg->npages << h->page_shift;
+					size_t bytes = (size_t)pg->npages << h->page_shift;
+					os_purge(h, (void *)page_addr(h, pg), bytes);
+					h->st.dirty -= bytes;
+					h->released += bytes;
 					pg->dirty = PURGED;
 				}
 			}
@@ -255,8 +280,12 @@ void span_free(struct heap *h, struct page *pg)
 	pg->dirty = DIRTY;
 	free_insert(h, pg);
 	h->span_ops++;
-	if (h->st.dirty > h->dirty_budget && !h->purging)
+	if (arena_is_empty(a) && !h->purging && arena_surplus(h) > h->dirty_budget - DIRTY_MAX) {
+		arena_drop(h, a);
+		h->last_purge = h->span_ops;
+	} else if (h->st.dirty > h->dirty_budget && !h->purging) {
 		purge(h);
+	}
 }
 
 /* Grows the allocated span at pg to npages in place, from a free span

@@ -43,7 +43,10 @@ struct ba_stats {
 	size_t mapped;         /* bytes mapped from the kernel now, metadata included */
 	size_t mapped_peak;
 	size_t meta;           /* of mapped: bytes of out-of-band metadata */
-	size_t dirty;          /* free bytes kept resident for reuse (the hysteresis) */
+	size_t dirty;          /* free bytes that may still be resident, kept for reuse; an
+				  upper bound (a freed span merged with purged pages counts whole) */
+	size_t dirty_limit;    /* the budget for dirty: 8 MiB, grown while the program
+				  cycles a bigger working set (docs/DESIGN.md) */
 	unsigned long mmap_calls, munmap_calls, mremap_calls, madvise_calls;
 };
 void ba_stats(struct ba_stats *out);
