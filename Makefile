@@ -155,6 +155,7 @@ help:
 	@echo "make            build build/x86_64/ and build/i386/: libbarealloc.a, tests, examples"
 	@echo "make check      run every test on x86-64 and i386, natively and under QEMU"
 	@echo "make demo       run the demo natively (x86-64) and under qemu-i386"
+	@echo "make bench      barealloc against glibc, musl, jemalloc, mimalloc, tcmalloc (docs/BENCH.md)"
 	@echo "make install    install both libraries, headers, NASM include, linker.ld (PREFIX, DESTDIR)"
 	@echo "make deps       install nasm, binutils, qemu-user, gcc-multilib if missing"
 	@echo "make clean      remove build/"

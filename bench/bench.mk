@@ -46,3 +46,16 @@ $(foreach i,$(ISAS),$(foreach o,$(BENCH_OPTS),$(eval $(call bench_text,$(i),$(o)
 bench: bench-deps $(BENCH)/bench-barealloc $(BENCH)/bench-hosted $(BENCH)/bench-musl $(BENCH_TEXT)
 	@printf '%s\n' $(BENCH_TEXT) > $(BENCH)/text/objects
 	sh bench/run.sh $(BENCH)
+
+# The byte loops against their C twins, both ISAs: make bench-bytes.
+.PHONY: bench-bytes
+define bench_bytes
+$(BENCH)/bytes-$(1): bench/bytes.c $(BUILD)/$(1)/tests/mem_c.o $(BUILD)/$(1)/libbarealloc.a linker.ld | deps
+	@mkdir -p $$(@D)
+	$(CC) $(CFLAGS) $(CFLAGS_$(1)) -c $$< -o $$@.o
+	$(LD) -m $(LDEMU_$(1)) $(LDFLAGS) -o $$@ $$@.o $(BUILD)/$(1)/tests/mem_c.o $(BUILD)/$(1)/libbarealloc.a
+endef
+$(foreach i,$(ISAS),$(eval $(call bench_bytes,$(i))))
+
+bench-bytes: $(foreach i,$(ISAS),$(BENCH)/bytes-$(i)) | bench-deps
+	@sh bench/bytes.sh $(BENCH)

@@ -52,19 +52,38 @@ copy_small:                             ; n <= 32, loads before stores
 	ret
 
 ; n > 32, copying upwards.  Safe for memmove whenever dst < src: each
-; 16-byte load reads bytes that no earlier store has reached.  The last 16
-; source bytes are loaded first and stored last.
+; iteration loads all its bytes before it stores, and reads only bytes that
+; no earlier store has reached.  The last 16 source bytes are loaded first
+; and stored last; 64 bytes per iteration, then 16.
 copy_forward_big:
 	movdqu	xmm2, [rsi + rdx - 16]
 	lea	r8, [rdi + rdx - 16]            ; where the tail goes
-.loop:
+	cmp	rdx, 64
+	jbe	.by16
+.by64:
+	movdqu	xmm0, [rsi]
+	movdqu	xmm1, [rsi + 16]
+	movdqu	xmm3, [rsi + 32]
+	movdqu	xmm4, [rsi + 48]
+	movdqu	[rdi], xmm0
+	movdqu	[rdi + 16], xmm1
+	movdqu	[rdi + 32], xmm3
+	movdqu	[rdi + 48], xmm4
+	add	rsi, 64
+	add	rdi, 64
+	sub	rdx, 64
+	cmp	rdx, 64
+	ja	.by64
+.by16:
+	cmp	rdx, 16
+	jbe	.tail
 	movdqu	xmm0, [rsi]
 	movdqu	[rdi], xmm0
 	add	rsi, 16
 	add	rdi, 16
 	sub	rdx, 16
-	cmp	rdx, 16
-	ja	.loop
+	jmp	.by16
+.tail:
 	movdqu	[r8], xmm2
 	ret
 BA_END
@@ -103,13 +122,26 @@ BA_FUNC memset
 	jb	.lt16
 	movq	xmm0, rcx
 	punpcklqdq xmm0, xmm0
-	movdqu	[rdi + rdx - 16], xmm0          ; tail first; the loop may overlap it
-.loop:
+	movdqu	[rdi + rdx - 16], xmm0          ; tail first; the loops may overlap it
+	cmp	rdx, 64
+	jbe	.by16
+.by64:
+	movdqu	[rdi], xmm0
+	movdqu	[rdi + 16], xmm0
+	movdqu	[rdi + 32], xmm0
+	movdqu	[rdi + 48], xmm0
+	add	rdi, 64
+	sub	rdx, 64
+	cmp	rdx, 64
+	ja	.by64
+.by16:
+	cmp	rdx, 16
+	jbe	.done16
 	movdqu	[rdi], xmm0
 	add	rdi, 16
 	sub	rdx, 16
-	cmp	rdx, 16
-	ja	.loop
+	jmp	.by16
+.done16:
 	ret
 .lt16:
 	cmp	edx, 8
