@@ -168,12 +168,8 @@ static void test_read_after_free(void)
 
 int main(int argc, char **argv, char **envp)
 {
-	struct ba_rlimit lim = { 0, 0 };
-
 	(void)argc, (void)argv, (void)envp;
-	sys_prlimit64(0, RLIMIT_CORE, 0, &lim);
-	lim.rlim_cur = 0;
-	sys_prlimit64(0, RLIMIT_CORE, &lim, 0);
+	t_no_core_files();
 	long m = sys_mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sys_failed(m)) {
 		T_TRUE("a shared page for the children", 0);

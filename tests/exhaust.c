@@ -19,22 +19,6 @@ static unsigned char *blocks[MAXBLOCKS];
 static size_t sizes[MAXBLOCKS];
 static uint32_t nblocks;
 
-/* A case name from two parts, in one of four rotating buffers so that
- * cat(a, cat(b, c)) works; the harness prints it before it is reused. */
-static const char *cat(const char *a, const char *b)
-{
-	static char bufs[4][200];
-	static unsigned next;
-	char *buf = bufs[next++ & 3];
-	size_t n = 0;
-
-	while (*a && n < sizeof bufs[0] - 1)
-		buf[n++] = *a++;
-	while (*b && n < sizeof bufs[0] - 1)
-		buf[n++] = *b++;
-	buf[n] = 0;
-	return buf;
-}
 
 /* ---- Filling the address space. ---- */
 static const size_t levels[] = {
@@ -145,7 +129,7 @@ static void family_fails(const char *context, const size_t *ns, int count)
 	ctx[0] = 0;
 	for (size_t i = 0; context[i] && i < sizeof ctx - 1; i++)
 		ctx[i] = context[i], ctx[i + 1] = 0;
-	if (!T_TRUE(cat(ctx, ": a 100-byte block for realloc"), old != 0))
+	if (!T_TRUE(t_join(ctx, ": a 100-byte block for realloc"), old != 0))
 		return;
 	memset(old, 0x5A, 100);
 	for (int f = 0; f < NFAM; f++) {
@@ -154,10 +138,10 @@ static void family_fails(const char *context, const size_t *ns, int count)
 			ok &= fails_enomem(f, ns[i], &old);
 		if (f == F_REALLOC || f == F_REALLOCARRAY)
 			ok &= old_intact(old);
-		T_TRUE(cat(ctx, fam_name[f]), ok);
+		T_TRUE(t_join(ctx, fam_name[f]), ok);
 	}
 	free(old);
-	T_EQ(cat(ctx, ": ba_check() after the failed calls"), ba_check(), 0);
+	T_EQ(t_join(ctx, ": ba_check() after the failed calls"), ba_check(), 0);
 }
 
 /* ---- The suite; `big` is a block a quarter of the space or so. ---- */
@@ -177,8 +161,8 @@ static void big_cycles(const char *ctx, size_t big)
 		if (i == 0)
 			mapped_first = st.mapped;
 	}
-	T_TRUE(cat(ctx, t_name(": malloc/free of ", (long long)(big >> 20), " MiB 10 times")), ok);
-	T_TRUE(cat(ctx, ": the cycles reuse address space (stats.mapped does not grow)"),
+	T_TRUE(t_join(ctx, t_name(": malloc/free of ", (long long)(big >> 20), " MiB 10 times")), ok);
+	T_TRUE(t_join(ctx, ": the cycles reuse address space (stats.mapped does not grow)"),
 	       st.mapped <= mapped_first);
 }
 
@@ -186,11 +170,11 @@ static void overflows(const char *ctx)
 {
 	errno = 0;
 	void *p = calloc(65536, 65537);
-	T_TRUE(cat(ctx, ": calloc(65536, 65537) gives NULL + ENOMEM"), !p && errno == ENOMEM);
+	T_TRUE(t_join(ctx, ": calloc(65536, 65537) gives NULL + ENOMEM"), !p && errno == ENOMEM);
 	free(p);
 	errno = 0;
 	p = memalign((size_t)1 << 31, 1);
-	T_TRUE(cat(ctx, ": memalign(2^31, 1) is aligned to 2^31, or NULL + ENOMEM"),
+	T_TRUE(t_join(ctx, ": memalign(2^31, 1) is aligned to 2^31, or NULL + ENOMEM"),
 	       p ? ((uintptr_t)p & (((uintptr_t)1 << 31) - 1)) == 0 : errno == ENOMEM);
 	free(p);
 }
@@ -199,14 +183,14 @@ static void at_exhaustion(const char *ctx, struct fill *f)
 {
 	static const size_t big[] = { 64 * MiB };
 
-	T_EQ(cat(ctx, ": every failed malloc set errno to ENOMEM"), f->bad_errno, 0);
-	T_EQ(cat(ctx, ": ba_check() when exhausted"), ba_check(), 0);
-	family_fails(cat(ctx, " exhausted, 64 MiB"), big, 1);
+	T_EQ(t_join(ctx, ": every failed malloc set errno to ENOMEM"), f->bad_errno, 0);
+	T_EQ(t_join(ctx, ": ba_check() when exhausted"), ba_check(), 0);
+	family_fails(t_join(ctx, " exhausted, 64 MiB"), big, 1);
 	if (f->first_medium < MAXBLOCKS) {   /* libc-test malloc-brk-fail */
 		free(blocks[f->first_medium]);
 		blocks[f->first_medium] = malloc(10000);
 		sizes[f->first_medium] = 10000;
-		T_TRUE(cat(ctx, ": after freeing a 256 KiB block, malloc(10000) works"),
+		T_TRUE(t_join(ctx, ": after freeing a 256 KiB block, malloc(10000) works"),
 		       blocks[f->first_medium] != 0);
 	}
 	/* Address reuse: a freed 64 MiB block can be taken and given back over and over. */
@@ -221,7 +205,7 @@ static void at_exhaustion(const char *ctx, struct fill *f)
 		blocks[0] = malloc(64 * MiB);
 		ok &= blocks[0] != 0;
 	}
-	T_TRUE(cat(ctx, ": when exhausted, free + malloc of 64 MiB works 10 times"), ok);
+	T_TRUE(t_join(ctx, ": when exhausted, free + malloc of 64 MiB works 10 times"), ok);
 }
 
 static void suite(const char *ctx, size_t big)
@@ -239,18 +223,18 @@ static void suite(const char *ctx, size_t big)
 	t_d(nblocks);
 	t_s(" blocks");
 	t_nl();
-	T_TRUE(cat(ctx, ": malloc eventually fails"), nblocks < MAXBLOCKS && first.bytes > 0);
+	T_TRUE(t_join(ctx, ": malloc eventually fails"), nblocks < MAXBLOCKS && first.bytes > 0);
 	at_exhaustion(ctx, &first);
 	free_all();
 	ba_stats(&st);
-	T_TRUE(cat(ctx, ": after freeing everything, ba_check() == 0 and no live block"),
+	T_TRUE(t_join(ctx, ": after freeing everything, ba_check() == 0 and no live block"),
 	       ba_check() == 0 && st.live_blocks == 0 && st.requested == 0);
 	struct fill again = fill_space();
 	/* Freed space must come back: 15/16 of the first fill, without a division. */
-	T_TRUE(cat(ctx, ": the same space can be filled again"), again.bytes * 16 >= first.bytes * 15);
+	T_TRUE(t_join(ctx, ": the same space can be filled again"), again.bytes * 16 >= first.bytes * 15);
 	free_all();
 	void *a = malloc(100), *b = malloc(300 * KiB), *c = malloc(3 * MiB);
-	T_TRUE(cat(ctx, ": small, medium and large malloc work after exhaustion"),
+	T_TRUE(t_join(ctx, ": small, medium and large malloc work after exhaustion"),
 	       a && b && c && ba_check() == 0);
 	free(a), free(b), free(c);
 }
@@ -314,7 +298,7 @@ static void i386_main(void)
 	family_fails("i386, sizes 2^31 to 2^32-1", huge, 7);
 	for (int k = 512; k <= 1024; k += 512) {
 		void *p = malloc((size_t)k * MiB);
-		T_TRUE(cat(ctx, t_name(": a fresh ", k, " MiB block")), p != 0);
+		T_TRUE(t_join(ctx, t_name(": a fresh ", k, " MiB block")), p != 0);
 		free(p);
 	}
 	suite(ctx, 1024 * MiB);

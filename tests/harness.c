@@ -307,3 +307,27 @@ int t_exit_status(void)
 {
 	return t_failures > 125 ? 125 : t_failures;
 }
+
+const char *t_join(const char *a, const char *b)
+{
+	static char bufs[4][240];
+	static unsigned next;
+	char *buf = bufs[next++ & 3];
+	size_t n = 0;
+
+	while (*a && n < sizeof bufs[0] - 1)
+		buf[n++] = *a++;
+	while (*b && n < sizeof bufs[0] - 1)
+		buf[n++] = *b++;
+	buf[n] = 0;
+	return buf;
+}
+
+void t_no_core_files(void)
+{
+	struct ba_rlimit lim = { 0, 0 };
+
+	sys_prlimit64(0, RLIMIT_CORE, 0, &lim);
+	lim.rlim_cur = 0;
+	sys_prlimit64(0, RLIMIT_CORE, &lim, 0);
+}

@@ -200,22 +200,6 @@ static int attempt(const struct path *w, long k, int *succeeded)
 	return 1;
 }
 
-/* A case name from two parts, in one of two buffers so that
- * cat(a, cat(b, c)) works. */
-static const char *cat(const char *a, const char *b)
-{
-	static char bufs[2][240];
-	static unsigned next;
-	char *buf = bufs[next++ & 1];
-	size_t n = 0;
-
-	while (*a && n < sizeof bufs[0] - 1)
-		buf[n++] = *a++;
-	while (*b && n < sizeof bufs[0] - 1)
-		buf[n++] = *b++;
-	buf[n] = 0;
-	return buf;
-}
 
 /* The number of mapping calls the operation makes without injection, with
  * nheld blocks held; 0 with `why` set if it fails. */
@@ -253,7 +237,7 @@ static void run_path(int i)
 		if (ok && k == (long)maps && !succeeded)
 			ok = 0, why = "it fails although all its mapping calls were allowed";
 	}
-	T_TRUE(cat("fault injection, ", cat(w->name, ": NULL + ENOMEM or a valid block for every "
+	T_TRUE(t_join("fault injection, ", t_join(w->name, ": NULL + ENOMEM or a valid block for every "
 		"k, the heap consistent, then recovery")), ok && maps >= want);
 	t_s(ok ? "#   " : "#   first failure at k = ");
 	if (!ok) {
@@ -413,7 +397,7 @@ static void isolated(void (*fn)(int), int arg, const char *name)
 		t_failures += status >> 8;   /* its [FAIL] lines are already out */
 		return;
 	}
-	T_TRUE(cat("fault injection, ", cat(name, ": the child survives")), 0);
+	T_TRUE(t_join("fault injection, ", t_join(name, ": the child survives")), 0);
 	t_s("#   wait status ");
 	t_d(status);
 	t_nl();

@@ -165,13 +165,9 @@ static void test_big_sizes(void)
 
 int main(int argc, char **argv, char **envp)
 {
-	struct ba_rlimit lim = { 0, 0 };
-
 	(void)argc, (void)argv, (void)envp;
 	page = ba_getauxval(AT_PAGESZ);
-	sys_prlimit64(0, RLIMIT_CORE, 0, &lim);
-	lim.rlim_cur = 0;   /* no core files from the aborting children */
-	sys_prlimit64(0, RLIMIT_CORE, &lim, 0);
+	t_no_core_files();
 	test_small_classes();
 	test_big_sizes();
 	T_EQ("ba_check() in the parent after every case", ba_check(), 0);

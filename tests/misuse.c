@@ -345,13 +345,9 @@ static void test_control(void)
 
 int main(int argc, char **argv, char **envp)
 {
-	struct ba_rlimit lim = { 0, 0 };
-
 	(void)argc, (void)argv, (void)envp;
 	page = ba_getauxval(AT_PAGESZ);
-	sys_prlimit64(0, RLIMIT_CORE, 0, &lim);
-	lim.rlim_cur = 0;   /* no core files from the aborting children */
-	sys_prlimit64(0, RLIMIT_CORE, &lim, 0);
+	t_no_core_files();
 	test_control();
 	test_double_free();
 	test_double_free_hidden();

@@ -38,6 +38,15 @@ char *t_cat(char *buf, size_t size, const char *s);
 char *t_catu(char *buf, size_t size, unsigned long long v);
 char *t_catx(char *buf, size_t size, unsigned long long v);
 
+/* a followed by b, in one of four rotating buffers, so that
+ * t_join(a, t_join(b, c)) works; a case name is printed before the buffer
+ * comes round again. */
+const char *t_join(const char *a, const char *b);
+
+/* Sets RLIMIT_CORE's soft limit to 0: no core files from the children that
+ * a misuse test expects to die of SIGABRT. */
+void t_no_core_files(void);
+
 /* The run's random seed: BA_TEST_SEED from the environment if set, else
  * fresh from getrandom; printed as a "# seed" line so a run can be replayed. */
 uint64_t t_seed(const char *test);
