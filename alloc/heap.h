@@ -203,13 +203,12 @@ static inline uintptr_t page_addr(struct heap *h, struct page *pg)
 uint32_t class_size(unsigned cls);
 void *small_alloc_slow(struct heap *h, unsigned cls, size_t n);
 void small_free_slow(struct heap *h, struct run *r);
-void small_resize(struct heap *h, struct run *r, void *p, size_t n);
+void small_resize(struct heap *h, struct run *r, size_t idx, size_t n);
 size_t small_check(struct run *r, const void *p, const char *fn);
 void small_release_empty(struct heap *h);
 
 /* medium.c */
 void *medium_alloc(struct heap *h, size_t n, size_t align, int *zero);
-void medium_free(struct heap *h, struct page *pg, const void *p, const char *fn);
 struct page *medium_page(struct heap *h, struct arena *a, const void *p, const char *fn);
 int medium_resize(struct heap *h, struct page *pg, size_t n);
 
@@ -325,7 +324,6 @@ static inline struct page *page_of(struct heap *h, struct arena *a, const void *
 void *large_alloc(struct heap *h, size_t n, size_t align, int *zero);
 struct large *large_find(struct heap *h, const void *p);
 int large_canary_ok(struct heap *h, const struct large *l);
-int large_was_freed(struct heap *h, const void *p);
 const char *large_misuse(struct heap *h, const void *p);
 void large_free(struct heap *h, struct large *l);
 void *large_realloc(struct heap *h, struct large *l, size_t n);
@@ -336,6 +334,5 @@ int heap_walk(struct heap *h, struct ba_stats *sum);
 
 /* malloc.c */
 void *ba_alloc(size_t n, size_t align, int *zero);
-size_t ba_usable(struct heap *h, void *p, const char *fn, int release);
 
 #endif

@@ -117,6 +117,19 @@ void *large_alloc(struct heap *h, size_t n, size_t align, int *zero)
 	return p;
 }
 
+/* Whether p was a large block that is kept or was unmapped lately: a
+ * second free of it is then a double free, not a foreign pointer. */
+static int large_was_freed(struct heap *h, const void *p)
+{
+	for (unsigned i = 0; i < LARGE_KEPT; i++)
+		if (h->kept[i].addr == (uintptr_t)p)
+			return 1;
+	for (unsigned i = 0; i < sizeof h->unmapped / sizeof h->unmapped[0]; i++)
+		if (h->unmapped[i] == (uintptr_t)p)
+			return 1;
+	return 0;
+}
+
 /* What a pointer that is no large block's start is, for the message: on
  * the way to an abort, so a scan of the whole table costs nothing. */
 const char *large_misuse(struct heap *h, const void *p)
@@ -127,18 +140,6 @@ const char *large_misuse(struct heap *h, const void *p)
 	return large_was_freed(h, p) ? "double free" : "invalid pointer (not from barealloc)";
 }
 
-/* Whether p was a large block that is kept or was unmapped lately: a
- * second free of it is then a double free, not a foreign pointer. */
-int large_was_freed(struct heap *h, const void *p)
-{
-	for (unsigned i = 0; i < LARGE_KEPT; i++)
-		if (h->kept[i].addr == (uintptr_t)p)
-			return 1;
-	for (unsigned i = 0; i < sizeof h->unmapped / sizeof h->unmapped[0]; i++)
-		if (h->unmapped[i] == (uintptr_t)p)
-			return 1;
-	return 0;
-}
 
 static void unmap_block(struct heap *h, uintptr_t addr, size_t len)
 {

@@ -7,32 +7,27 @@
 
 int errno;
 
-/* align is a power of two; 16 or less is what every block has anyway. */
+/* align is a power of two.  A small block is aligned to align when its
+ * class is a multiple of it (runs start on a page): every class is a
+ * multiple of 16, so for the default alignment the first class fits. */
 void *ba_alloc(size_t n, size_t align, int *zero)
 {
 	struct heap *h = heap_get();
+	unsigned cls = n <= SMALL_MAX ? size_class(n) : NCLASSES;
 	void *p;
 
-	if (likely(n <= SMALL_MAX && align <= 16)) {
-		*zero = small_next_is_zero(h, size_class(n));
-		p = small_alloc_slow(h, size_class(n), n);
-	}
-	else if (n > PTRDIFF_MAX)
+	while (cls < NCLASSES && (class_size(cls) & (align - 1)))
+		cls++;
+	if (n > PTRDIFF_MAX) {
 		p = NULL;
-	else if (align > 16 && n <= SMALL_MAX && align <= h->page) {
-		unsigned cls = size_class(n);
-		while (class_size(cls) & (align - 1))   /* a class of multiples of align */
-			cls++;
-		if (cls < NCLASSES) {
-			*zero = small_next_is_zero(h, cls);
-			p = small_alloc_slow(h, cls, n);
-		} else {
-			p = medium_alloc(h, n, align, zero);
-		}
-	} else if (n <= MEDIUM_MAX && align <= 65536)
+	} else if (cls < NCLASSES && align <= h->page) {
+		*zero = small_next_is_zero(h, cls);
+		p = small_alloc_slow(h, cls, n);
+	} else if (n <= MEDIUM_MAX && align <= 65536) {
 		p = medium_alloc(h, n, align, zero);
-	else
+	} else {
 		p = large_alloc(h, n, align > h->page ? align : h->page, zero);
+	}
 	if (!p)
 		errno = ENOMEM;
 	return p;
@@ -65,25 +60,28 @@ void *calloc(size_t nmemb, size_t size)
 	return p;
 }
 
-/* What p is: its run, its medium span or its large entry, exactly one of
- * them set; an abort when p is none of them. */
+/* What p is: its run and block index, its medium span or its large
+ * entry, exactly one of them set; block_of aborts when p is none of them. */
 struct block {
 	struct run *run;
+	size_t idx;
 	struct page *span;
 	struct large *large;
 };
 
 static struct block block_of(struct heap *h, void *p, const char *fn)
 {
-	struct block b = { 0, 0, 0 };
+	struct block b = { 0, 0, 0, 0 };
 	struct arena *a = arena_of(h, p);
 
 	if (likely(a)) {
 		struct page *pg = page_of(h, a, p);
-		if (likely(pg->kind == SPAN_RUN))
+		if (likely(pg->kind == SPAN_RUN)) {
 			b.run = pg->u.run;
-		else
+			b.idx = small_check(b.run, p, fn);
+		} else {
 			b.span = medium_page(h, a, p, fn);
+		}
 	} else if (!(b.large = large_find(h, p))) {
 		ba_misuse(fn, p, large_misuse(h, p));
 	} else if (!large_canary_ok(h, b.large)) {
@@ -92,17 +90,28 @@ static struct block block_of(struct heap *h, void *p, const char *fn)
 	return b;
 }
 
-__attribute__((noinline)) static void free_other(struct heap *h, void *p)
+/* The usable size of a live block is exactly what was asked for. */
+static size_t block_usable(struct block b)
 {
-	if (!p)
-		return;
-	struct block b = block_of(h, p, "free");
 	if (b.run)
-		small_free(h, b.run, small_check(b.run, p, "free"));
+		return b.run->size - run_state(b.run)[b.idx];
+	return b.span ? b.span->u.req : b.large->req;
+}
+
+static void block_free(struct heap *h, struct block b)
+{
+	if (b.run)
+		small_free(h, b.run, b.idx);
 	else if (b.span)
-		medium_free(h, b.span, p, "free");
+		span_free(h, b.span);      /* a medium block is its span */
 	else
 		large_free(h, b.large);
+}
+
+__attribute__((noinline)) static void free_other(struct heap *h, void *p)
+{
+	if (p)
+		block_free(h, block_of(h, p, "free"));
 }
 
 /* The small-block path is written out here so that it stays one function:
@@ -123,17 +132,9 @@ void free(void *p)
 	free_other(h, p);
 }
 
-/* The usable size of a live block is exactly what was asked for. */
 size_t malloc_usable_size(void *p)
 {
-	struct heap *h = &ba_heap;
-
-	if (!p)
-		return 0;
-	struct block b = block_of(h, p, "malloc_usable_size");
-	if (b.run)
-		return b.run->size - run_state(b.run)[small_check(b.run, p, "malloc_usable_size")];
-	return b.span ? b.span->u.req : b.large->req;
+	return p ? block_usable(block_of(&ba_heap, p, "malloc_usable_size")) : 0;
 }
 
 /* Tries to keep the block where it is: within its size class, within its
@@ -142,10 +143,9 @@ size_t malloc_usable_size(void *p)
 static void *resize_in_place(struct heap *h, struct block b, void *p, size_t n)
 {
 	if (b.run) {
-		small_check(b.run, p, "realloc");       /* checks state and canary */
 		if (n > b.run->size || (b.run->size > 256 && n <= b.run->size / 2))
 			return NULL;
-		small_resize(h, b.run, p, n);
+		small_resize(h, b.run, b.idx, n);
 		return p;
 	}
 	if (b.span)
@@ -161,7 +161,7 @@ void *realloc(void *p, size_t n)
 		return malloc(n);
 	struct block b = block_of(h, p, "realloc");
 	if (n == 0) {                           /* glibc: free, return NULL */
-		free(p);
+		block_free(h, b);
 		return NULL;
 	}
 	if (n > PTRDIFF_MAX) {
@@ -171,11 +171,11 @@ void *realloc(void *p, size_t n)
 	void *q = resize_in_place(h, b, p, n);
 	if (q)
 		return q;
-	size_t old = malloc_usable_size(p);
+	size_t old = block_usable(b);
 	if (!(q = malloc(n)))
 		return NULL;
 	memcpy(q, p, old < n ? old : n);
-	free(p);
+	free(p);        /* not block_free(b): malloc may have moved the large table */
 	return q;
 }
 

@@ -52,12 +52,6 @@ struct page *medium_page(struct heap *h, struct arena *a, const void *p, const c
 	return pg;
 }
 
-void medium_free(struct heap *h, struct page *pg, const void *p, const char *fn)
-{
-	(void)p, (void)fn;
-	span_free(h, pg);
-}
-
 /* Resizes in place when the pages allow: shrinking frees the tail, growing
  * takes pages from a free span right after.  0 on success. */
 int medium_resize(struct heap *h, struct page *pg, size_t n)

@@ -133,14 +133,13 @@ void small_free_slow(struct heap *h, struct run *r)
 		run_release(h, r);
 }
 
-/* A new request size for a live block that its class still fits. */
-void small_resize(struct heap *h, struct run *r, void *p, size_t n)
+/* A new request size for live block idx, which its class still fits. */
+void small_resize(struct heap *h, struct run *r, size_t idx, size_t n)
 {
-	size_t idx = ((uintptr_t)p - r->base) / r->size;
-	uint16_t *state = run_state(r);
 	uint32_t slack = r->size - (uint32_t)n;
+	uintptr_t p = r->base + (uintptr_t)idx * r->size;
 
-	state[idx] = (uint16_t)slack;
+	run_state(r)[idx] = (uint16_t)slack;
 	if (slack)
-		((uint8_t *)p)[n] = canary(h, (uintptr_t)p + n);
+		((uint8_t *)p)[n] = canary(h, p + n);
 }
