@@ -22,11 +22,6 @@ struct tally {
 	size_t requested, in_use, live, mapped, dirty, free_spans, listed_runs;
 };
 
-static int canary_ok(struct heap *h, uintptr_t p, size_t req, size_t room)
-{
-	return req >= room || ((uint8_t *)p)[req] == canary(h, p + req);
-}
-
 /* The free queue holds exactly the FREE_MARK blocks below fresh, once each
  * (a visited entry is flipped to 0xfffe, then restored). */
 static int check_queue(struct run *r)
@@ -67,7 +62,7 @@ static int check_run(struct heap *h, struct run *r, struct page *pg, struct tall
 			continue;
 		if (state[i] > r->size)
 			return BAD_RUN;
-		if (!canary_ok(h, r->base + (uintptr_t)i * r->size, r->size - state[i], r->size))
+		if (!canary_intact(h, r->base + (uintptr_t)i * r->size, r->size - state[i], r->size))
 			return BAD_CANARY;
 		t->requested += r->size - state[i];
 		t->in_use += r->size;
@@ -99,7 +94,7 @@ static int check_span(struct heap *h, struct page *pg, struct tally *t)
 	size_t room = n << h->page_shift;
 	if (pg->u.req > room || page_round(h, pg->u.req ? pg->u.req : 1) != room)
 		return BAD_TILING;
-	if (!canary_ok(h, page_addr(h, pg), pg->u.req, room))
+	if (!canary_intact(h, page_addr(h, pg), pg->u.req, room))
 		return BAD_CANARY;
 	t->requested += pg->u.req;
 	t->in_use += room;

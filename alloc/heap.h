@@ -220,6 +220,19 @@ static inline uint8_t canary(struct heap *h, uintptr_t end)
 	return (uint8_t)((h->secret ^ (end >> 4)) | 1);
 }
 
+/* Writes the canary after a request of n bytes in a block of room bytes,
+ * when there is room for it. */
+static inline void canary_set(struct heap *h, uintptr_t p, size_t n, size_t room)
+{
+	if (n < room)
+		((uint8_t *)p)[n] = canary(h, p + n);
+}
+
+static inline int canary_intact(struct heap *h, uintptr_t p, size_t n, size_t room)
+{
+	return n >= room || ((const uint8_t *)p)[n] == canary(h, p + n);
+}
+
 /* 16..256 by 16, then 8 classes per doubling: a request just above a class
  * wastes at most 1/9 of its block above 128 bytes, and at most 15 bytes
  * (the 16-byte alignment) below. */
@@ -254,10 +267,8 @@ static inline void *small_alloc(struct heap *h, unsigned cls, size_t n)
 	}
 	uint32_t size = r->size;
 	uintptr_t p = r->base + (uintptr_t)idx * size;
-	uint32_t slack = size - (uint32_t)n;
-	r->queue[nblocks + idx] = (uint16_t)slack;          /* run_state(r)[idx] */
-	if (slack)
-		((uint8_t *)p)[n] = canary(h, p + n);
+	r->queue[nblocks + idx] = (uint16_t)(size - n);     /* run_state(r)[idx] */
+	canary_set(h, p, n, size);
 	return (void *)p;
 }
 
@@ -284,8 +295,7 @@ static inline size_t small_index(struct run *r, const void *p, const char *fn)
 	unsigned slack = run_state(r)[idx];
 	if (unlikely(slack == FREE_MARK))
 		ba_misuse(fn, p, "double free");
-	if (unlikely(slack && ((const uint8_t *)p)[r->size - slack] !=
-			      canary(&ba_heap, (uintptr_t)p + r->size - slack)))
+	if (unlikely(!canary_intact(&ba_heap, (uintptr_t)p, r->size - slack, r->size)))
 		ba_misuse(fn, p, "overflow past the end of the block");
 	return idx;
 }

@@ -27,7 +27,7 @@ struct large *large_find(struct heap *h, const void *p)
 /* Whether the canary after a large block's request is intact. */
 int large_canary_ok(struct heap *h, const struct large *l)
 {
-	return l->req >= l->mapped || ((uint8_t *)l->addr)[l->req] == canary(h, l->addr + l->req);
+	return canary_intact(h, l->addr, l->req, l->mapped);
 }
 
 static void table_put(struct heap *h, struct large *e)
@@ -112,8 +112,7 @@ void *large_alloc(struct heap *h, size_t n, size_t align, int *zero)
 	struct large e = { (uintptr_t)p, mapped, n };
 	table_put(h, &e);
 	h->large_count++;
-	if (n < mapped)
-		((uint8_t *)p)[n] = canary(h, (uintptr_t)p + n);
+	canary_set(h, (uintptr_t)p, n, mapped);
 	return p;
 }
 
@@ -192,12 +191,10 @@ void *large_realloc(struct heap *h, struct large *l, size_t n)
 		e.req = n;
 		table_put(h, &e);
 		h->large_count++;
-		if (n < len)
-			((uint8_t *)p)[n] = canary(h, (uintptr_t)p + n);
+		canary_set(h, (uintptr_t)p, n, len);
 		return p;
 	}
 	l->req = n;
-	if (n < len)
-		((uint8_t *)l->addr)[n] = canary(h, l->addr + n);
+	canary_set(h, l->addr, n, len);
 	return (void *)l->addr;
 }

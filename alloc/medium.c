@@ -5,11 +5,8 @@
 
 static void set_request(struct heap *h, struct page *pg, size_t n)
 {
-	uintptr_t p = page_addr(h, pg);
-
 	pg->u.req = n;
-	if (n < (size_t)pg->npages << h->page_shift)
-		((uint8_t *)p)[n] = canary(h, p + n);
+	canary_set(h, page_addr(h, pg), n, (size_t)pg->npages << h->page_shift);
 }
 
 /* align is a power of two; above the page size the span is over-allocated
@@ -46,8 +43,7 @@ struct page *medium_page(struct heap *h, struct arena *a, const void *p, const c
 	if (pg->kind != SPAN_MEDIUM || (off & (h->page - 1)))
 		ba_misuse(fn, p, span_containing(a, pg)->kind == SPAN_FREE ? "double free"
 									 : "not the start of a block");
-	size_t room = (size_t)pg->npages << h->page_shift;
-	if (pg->u.req < room && ((const uint8_t *)p)[pg->u.req] != canary(h, (uintptr_t)p + pg->u.req))
+	if (!canary_intact(h, (uintptr_t)p, pg->u.req, (size_t)pg->npages << h->page_shift))
 		ba_misuse(fn, p, "overflow past the end of the block");
 	return pg;
 }

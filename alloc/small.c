@@ -136,10 +136,8 @@ void small_free_slow(struct heap *h, struct run *r)
 /* A new request size for live block idx, which its class still fits. */
 void small_resize(struct heap *h, struct run *r, size_t idx, size_t n)
 {
-	uint32_t slack = r->size - (uint32_t)n;
 	uintptr_t p = r->base + (uintptr_t)idx * r->size;
 
-	run_state(r)[idx] = (uint16_t)slack;
-	if (slack)
-		((uint8_t *)p)[n] = canary(h, p + n);
+	run_state(r)[idx] = (uint16_t)(r->size - n);
+	canary_set(h, p, n, r->size);
 }
