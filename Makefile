@@ -55,7 +55,7 @@ all: $(foreach i,$(ISAS),$(BUILD)/$(i)/libbarealloc.a $(BUILD)/$(i)/libbarealloc
 define isa_rules
 B_$(1)     := $(BUILD)/$(1)
 ASMSRC_$(1) := start/$(1).asm syscall/$(1).asm $$(wildcard alloc/$(1)/*.asm)
-CSRC_$(1)  := start/crt.c $$(filter-out $$(patsubst alloc/$(1)/%.asm,alloc/%.c,$$(wildcard alloc/$(1)/*.asm)),$$(wildcard alloc/*.c))
+CSRC_$(1)  := $$(wildcard start/*.c) $$(filter-out $$(patsubst alloc/$(1)/%.asm,alloc/%.c,$$(wildcard alloc/$(1)/*.asm)),$$(wildcard alloc/*.c))
 LIBOBJ_$(1) := $$(patsubst %,$(BUILD)/$(1)/%.o,$$(ASMSRC_$(1)) $$(CSRC_$(1)))
 TESTOBJ_$(1) := $(BUILD)/$(1)/tests/harness.c.o $$(patsubst %,$(BUILD)/$(1)/%.o,$$(wildcard tests/$(1)/*.asm))
 

@@ -1,6 +1,7 @@
 /* The aligned family.  Each has its own rule for a bad alignment (C17 for
  * aligned_alloc, POSIX for posix_memalign, glibc for the obsolete ones);
- * all end in ba_alloc, which honours any power of two exactly or fails. */
+ * all end in _ba_heap_alloc, which honours any power of two exactly or
+ * fails. */
 #include "heap.h"
 
 static int power_of_two(size_t x)
@@ -11,8 +12,11 @@ static int power_of_two(size_t x)
 static void *aligned(size_t align, size_t n)
 {
 	int zero;
+	void *p = _ba_heap_alloc(heap_current(), n, align, &zero);
 
-	return ba_alloc(n, align, &zero);
+	if (!p)
+		_ba_os_set_errno(OS_ENOMEM);
+	return p;
 }
 
 /* C17: the alignment must be valid (a power of two here); the size need
@@ -20,7 +24,7 @@ static void *aligned(size_t align, size_t n)
 void *aligned_alloc(size_t align, size_t n)
 {
 	if (!power_of_two(align)) {
-		errno = EINVAL;
+		_ba_os_set_errno(OS_EINVAL);
 		return NULL;
 	}
 	return aligned(align, n);
@@ -31,12 +35,12 @@ void *aligned_alloc(size_t align, size_t n)
 int posix_memalign(void **out, size_t align, size_t n)
 {
 	if (!power_of_two(align) || align % sizeof(void *))
-		return EINVAL;
-	int saved = errno;
+		return OS_EINVAL;
+	int saved = _ba_os_errno();
 	void *p = aligned(align, n);
 	if (!p) {
-		errno = saved;
-		return ENOMEM;
+		_ba_os_set_errno(saved);
+		return OS_ENOMEM;
 	}
 	*out = p;
 	return 0;
@@ -47,7 +51,7 @@ int posix_memalign(void **out, size_t align, size_t n)
 void *memalign(size_t align, size_t n)
 {
 	if (align > SIZE_MAX / 2 + 1) {
-		errno = EINVAL;
+		_ba_os_set_errno(OS_EINVAL);
 		return NULL;
 	}
 	while (!power_of_two(align))
@@ -57,17 +61,15 @@ void *memalign(size_t align, size_t n)
 
 void *valloc(size_t n)
 {
-	return aligned(heap_get()->page, n);
+	return aligned(PAGE, n);
 }
 
 /* The size rounded up to whole pages; pvalloc(0) is one page, as glibc. */
 void *pvalloc(size_t n)
 {
-	size_t page = heap_get()->page;
-
-	if (n > SIZE_MAX - page + 1) {
-		errno = ENOMEM;
+	if (n > SIZE_MAX - PAGE + 1) {
+		_ba_os_set_errno(OS_ENOMEM);
 		return NULL;
 	}
-	return aligned(page, n ? page_round(heap_get(), n) : page);
+	return aligned(PAGE, n ? page_round(n) : PAGE);
 }

@@ -1,11 +1,12 @@
-/* The heap walk behind ba_check and ba_stats: it visits every structure,
- * verifies the invariants stated in heap.h, in O(size of the heap), and
- * sums the live blocks.  The codes name the first violation. */
-#include "heap.h"
+/* ba_check: visits every structure of the process and of one heap and
+ * verifies the invariants stated in heap.h, in O(size of the heap).  It
+ * only reads: what it must remember (which ring entries it has seen) is
+ * on its own stack.  The codes name the first violation. */
+#include "run.h"
 
 enum {
 	OK, BAD_MAP, BAD_TILING, BAD_COALESCE, BAD_FREE_LIST, BAD_RUN, BAD_QUEUE,
-	BAD_BIN, BAD_CANARY, BAD_LARGE, BAD_MAPPED, BAD_DIRTY,
+	BAD_BIN, BAD_CANARY, BAD_LARGE, BAD_MAPPED, BAD_DIRTY, BAD_COUNTS,
 };
 
 const char *ba_check_name(int code)
@@ -13,92 +14,94 @@ const char *ba_check_name(int code)
 	static const char *const names[] = {
 		"ok", "arena map", "span tiling", "uncoalesced free spans", "free span lists",
 		"run geometry", "run free queue", "bin lists", "canary", "large table",
-		"mapped bytes", "dirty bytes",
+		"mapped bytes", "dirty bytes", "block counts",
 	};
-	return code >= 0 && code <= BAD_DIRTY ? names[code] : "unknown";
+	return code >= 0 && code <= BAD_COUNTS ? names[code] : "unknown";
 }
 
+/* What the walk of h's arenas found, to compare with h's lists and counters. */
 struct tally {
-	size_t requested, in_use, live, mapped, dirty, free_spans, listed_runs;
+	size_t free_spans, dirty, runs, medium_live, medium_req, medium_in_use;
 };
 
-/* The free queue holds exactly the FREE_MARK blocks below fresh, once each
- * (a visited entry is flipped to 0xfffe, then restored). */
-static int check_queue(struct run *r)
+/* The ring holds exactly the free blocks, each once. */
+static int check_ring(const struct run *r)
 {
-	uint16_t *state = run_state(r);
-	unsigned marked = 0, ok = 1;
+	uint32_t seen[RUN_MAX_BLOCKS / 32] = { 0 };
+	uint32_t free = 0;
 
-	for (unsigned i = 0; i < r->fresh; i++)
-		marked += state[i] == FREE_MARK;
-	for (unsigned k = 0; k < r->nfree; k++) {
-		unsigned idx = r->queue[(r->qhead + k) % r->nblocks];
-		ok &= idx < r->fresh && state[idx] == FREE_MARK;
-		if (idx < r->fresh)
-			state[idx] = 0xfffe;
+	for (uint32_t pos = r->head; pos != r->tail; pos++) {
+		uint32_t i = r->slot[pos & r->mask].ring;
+		if (i >= r->nblocks || r->slot[i].state <= SLACK_MAX || (seen[i / 32] >> (i % 32) & 1))
+			return 0;
+		seen[i / 32] |= 1u << (i % 32);
 	}
-	for (unsigned i = 0; i < r->fresh; i++)
-		if (state[i] == 0xfffe)
-			state[i] = FREE_MARK;
-	return ok && marked == r->nfree;
+	for (uint32_t i = 0; i < r->nblocks; i++)
+		free += r->slot[i].state > SLACK_MAX;
+	return free == run_free_count(r);
 }
 
-static int check_run(struct heap *h, struct run *r, struct page *pg, struct tally *t)
+static int check_run(struct heap *h, const struct run *r, struct page *pg)
 {
-	uint16_t *state = run_state(r);
+	size_t bytes = (size_t)pg->npages << PAGE_SHIFT;
+	uint32_t slack = 0;
 
-	if (r->span != pg || r->base != page_addr(h, pg) || r->cls >= NCLASSES ||
-	    r->size != class_size(r->cls) || r->recip != 0xffffffffu / r->size + 1 ||
-	    (size_t)r->nblocks * r->size > (size_t)pg->npages << h->page_shift ||
-	    r->fresh > r->nblocks || r->nfree > r->fresh || r->qhead >= r->nblocks)
+	if (r->span != pg || r->heap != h || r->base != page_addr(pg) || r->cls >= NCLASSES ||
+	    r->size != _ba_class_size(r->cls) || r->magic != run_magic(r->size) ||
+	    (size_t)r->nblocks * r->size > bytes || r->nblocks > r->mask + 1 ||
+	    ((r->mask + 1) & r->mask) || run_free_count(r) > r->nblocks ||
+	    (bytes > (size_t)r->nblocks * r->size && r->mask < r->nblocks))
 		return BAD_RUN;
-	if (!check_queue(r))
-		return BAD_QUEUE;
-	if ((r->nfree || r->fresh < r->nblocks) && !r->listed)
-		return BAD_BIN;
-	t->listed_runs += r->listed;
-	for (unsigned i = 0; i < r->fresh; i++) {
-		if (state[i] == FREE_MARK)
-			continue;
-		if (state[i] > r->size)
+	for (uint32_t i = r->nblocks; i <= r->mask; i++)
+		if (r->slot[i].state != STATE_NONE)
 			return BAD_RUN;
-		if (!canary_intact(h, r->base + (uintptr_t)i * r->size, r->size - state[i], r->size))
+	if (!check_ring(r))
+		return BAD_QUEUE;
+	for (uint32_t i = 0; i < r->nblocks; i++) {
+		uint32_t state = r->slot[i].state;
+		if (state > SLACK_MAX)
+			continue;
+		if (state > r->size)
+			return BAD_RUN;
+		if (!canary_intact(r->base + (uintptr_t)i * r->size, r->size - state, r->size))
 			return BAD_CANARY;
-		t->requested += r->size - state[i];
-		t->in_use += r->size;
-		t->live++;
+		slack += state;
 	}
-	return OK;
+	return slack == r->slack ? OK : BAD_COUNTS;
 }
 
 /* One span at pg: the kinds and lengths of its pages, and its contents. */
 static int check_span(struct heap *h, struct page *pg, struct tally *t)
 {
 	size_t n = pg->npages;
-	uint8_t inner = pg->kind == SPAN_MEDIUM ? SPAN_INNER : pg->kind;
+	const struct run *kind = page_kind(pg), *last = kind == &_ba_kind_medium ? &_ba_kind_inner : kind;
 
-	if (pg->kind < SPAN_FREE || pg->kind > SPAN_MEDIUM || pg[n - 1].npages != n ||
-	    (n > 1 && pg[n - 1].kind != inner))
+	if ((kind != &_ba_kind_free && kind != &_ba_kind_medium && !is_run(kind)) ||
+	    pg[n - 1].npages != n || (n > 1 && page_kind(pg + n - 1) != last))
 		return BAD_TILING;
-	for (size_t i = 1; i < n; i++)
-		if (pg->kind == SPAN_RUN ? pg[i].kind != SPAN_RUN || pg[i].u.run != pg->u.run
-					 : pg[i].kind == SPAN_RUN || pg[i].kind == SPAN_MEDIUM)
+	for (size_t i = 1; i + 1 < n; i++) {
+		const struct run *k = page_kind(pg + i);
+		if (is_run(kind) ? k != kind : is_run(k) || k == &_ba_kind_medium)
 			return BAD_TILING;
-	if (pg->kind == SPAN_FREE) {
+	}
+	if (kind == &_ba_kind_free) {
 		t->free_spans++;
-		t->dirty += pg->dirty == DIRTY ? n << h->page_shift : 0;
+		t->dirty += pg->dirty == DIRTY ? n << PAGE_SHIFT : 0;
 		return OK;
 	}
-	if (pg->kind == SPAN_RUN)
-		return check_run(h, pg->u.run, pg, t);
-	size_t room = n << h->page_shift;
-	if (pg->u.req > room || page_round(h, pg->u.req ? pg->u.req : 1) != room)
+	if (is_run(kind)) {
+		t->runs++;
+		t->dirty += kind->place == RUN_EMPTY ? n << PAGE_SHIFT : 0;
+		return check_run(h, kind, pg);
+	}
+	size_t room = n << PAGE_SHIFT;
+	if (pg->u.req > room || page_round(pg->u.req ? pg->u.req : 1) != room)
 		return BAD_TILING;
-	if (!canary_intact(h, page_addr(h, pg), pg->u.req, room))
+	if (!canary_intact(page_addr(pg), pg->u.req, room))
 		return BAD_CANARY;
-	t->requested += pg->u.req;
-	t->in_use += room;
-	t->live++;
+	t->medium_live++;
+	t->medium_req += pg->u.req;
+	t->medium_in_use += room;
 	return OK;
 }
 
@@ -106,24 +109,21 @@ static int check_arena(struct heap *h, struct arena *a, struct tally *t)
 {
 	int was_free = 0, err;
 
-	if (arena_of(h, (void *)a->base) != a || (a->base & (ARENA_SIZE - 1)))
-		return BAD_MAP;
-	t->mapped += ARENA_SIZE;
-	for (size_t i = 0; i < a->npages; i += a->pages[i].npages) {
+	for (size_t i = 0; i < ARENA_PAGES; i += a->pages[i].npages) {
 		struct page *pg = &a->pages[i];
-		if (pg->index != i || !pg->npages || i + pg->npages > a->npages)
+		if (pg->index != i || !pg->npages || i + pg->npages > ARENA_PAGES)
 			return BAD_TILING;
-		if (was_free && pg->kind == SPAN_FREE)
+		if (was_free && page_kind(pg) == &_ba_kind_free)
 			return BAD_COALESCE;
-		was_free = pg->kind == SPAN_FREE;
+		was_free = page_kind(pg) == &_ba_kind_free;
 		if ((err = check_span(h, pg, t)))
 			return err;
 	}
 	return OK;
 }
 
-/* Every listed span is free and on the list of its length; the bitmaps
- * say which lists are non-empty; the count matches the arena walk. */
+/* Every listed span is a free span of h, on the list of its length; the
+ * bitmaps say which lists are non-empty; the count matches the walk. */
 static int check_free_lists(struct heap *h, struct tally *t)
 {
 	size_t seen = 0;
@@ -137,74 +137,107 @@ static int check_free_lists(struct heap *h, struct tally *t)
 				size_t n = pg->npages, l = n < 8 ? 0 : 31 - (unsigned)__builtin_clz((unsigned)n);
 				unsigned want_fl = n < 8 ? 0 : (unsigned)l - SL_BITS + 1;
 				unsigned want_sl = n < 8 ? (unsigned)n : (unsigned)(n >> (l - SL_BITS)) & 7;
-				if (pg->kind != SPAN_FREE || pg->u.free.prev != prev || want_fl != fl ||
-				    want_sl != sl || ++seen > t->free_spans)
+				if (page_kind(pg) != &_ba_kind_free || page_arena(pg)->heap != h ||
+				    pg->u.free.prev != prev || want_fl != fl || want_sl != sl || ++seen > t->free_spans)
 					return BAD_FREE_LIST;
 			}
 		}
 	return seen == t->free_spans ? OK : BAD_FREE_LIST;
 }
 
+/* Each bin is NO_RUN or a head run followed by listed and empty runs of
+ * its class; every run of h is in its bin or full; the triggers wait for
+ * what the places say. */
 static int check_bins(struct heap *h, struct tally *t)
 {
-	size_t seen = 0;
+	size_t listed = 0, runs = 0;
 
-	for (unsigned cls = 0; cls < NCLASSES; cls++)
-		for (struct run *r = h->bins[cls], *prev = NULL; r; prev = r, r = r->next)
-			if (!r->listed || r->cls != cls || r->prev != prev || ++seen > t->listed_runs)
+	for (unsigned cls = 0; cls < NCLASSES; cls++) {
+		struct run *r = h->bins[cls], *prev = NULL;
+		if (r == NO_RUN)
+			continue;
+		for (; r; prev = r, r = r->next) {
+			uint32_t free = run_free_count(r);
+			int place_ok = prev ? (r->place == RUN_LISTED && free && free < r->nblocks &&
+					       r->trigger == r->head + r->nblocks) ||
+						      (r->place == RUN_EMPTY && free == r->nblocks)
+					    : r->place == RUN_HEAD;
+			if (!place_ok || r->cls != cls || r->prev != prev || r->heap != h || ++listed > t->runs)
 				return BAD_BIN;
-	return seen == t->listed_runs ? OK : BAD_BIN;
+		}
+	}
+	for (struct run *r = h->runs, *prev = NULL; r; prev = r, r = r->all_next) {
+		if (r->all_prev != prev || ++runs > t->runs)
+			return BAD_BIN;
+		if (r->place == RUN_FULL && (run_free_count(r) || r->trigger != r->tail + 1))
+			return BAD_BIN;
+		listed += r->place == RUN_FULL;
+	}
+	return runs == t->runs && listed == runs ? OK : BAD_BIN;
 }
 
-static int check_large(struct heap *h, struct tally *t)
+static int check_large(struct heap *h, size_t *live, size_t *req, size_t *in_use)
 {
+	struct proc *pr = PROC;
 	size_t count = 0;
 
-	for (size_t i = 0; i < h->large_cap; i++) {
-		struct large *l = &h->large[i];
+	for (size_t i = 0; i < pr->large_cap; i++) {
+		struct large *l = &pr->large[i];
 		if (!l->addr)
 			continue;
-		if (large_find(h, (void *)l->addr) != l || l->req > l->mapped || (l->addr & (h->page - 1)))
+		if (_ba_large_find((void *)l->addr) != l || l->req > l->mapped || (l->addr & (PAGE - 1)) || !l->heap)
 			return BAD_LARGE;
-		if (!large_canary_ok(h, l))
+		if (!canary_intact(l->addr, l->req, l->mapped))
 			return BAD_CANARY;
-		t->requested += l->req;
-		t->in_use += l->mapped;
-		t->live++;
-		t->mapped += l->mapped;
 		count++;
+		if (l->heap == h) {
+			++*live;
+			*req += l->req;
+			*in_use += l->mapped;
+		}
 	}
-	for (unsigned i = 0; i < LARGE_KEPT; i++) {
-		t->mapped += h->kept[i].addr ? h->kept[i].mapped : 0;
-		t->dirty += h->kept[i].addr ? h->kept[i].mapped : 0;
-	}
-	return count == h->large_count ? OK : BAD_LARGE;
+	return count == pr->large_count ? OK : BAD_LARGE;
 }
 
-int heap_walk(struct heap *h, struct ba_stats *sum)
+/* The process: every arena in the map at its own base; the mapped bytes
+ * add up. */
+static int check_proc(void)
+{
+	struct proc *pr = PROC;
+	size_t mapped = 0, kept = 0;
+
+	for (struct arena *a = pr->arenas, *prev = NULL; a; prev = a, a = a->next) {
+		if (arena_of(a->base) != a || (a->base & (ARENA_SIZE - 1)) || a->prev != prev || !a->heap)
+			return BAD_MAP;
+		mapped += ARENA_SIZE;
+	}
+	for (size_t i = 0; i < pr->large_cap; i++)
+		mapped += pr->large[i].addr ? pr->large[i].mapped : 0;
+	for (unsigned i = 0; i < LARGE_KEPT; i++)
+		kept += pr->kept[i].addr ? pr->kept[i].mapped : 0;
+	for (struct meta_region *r = pr->regions; r; r = r->next)
+		mapped += PAGE + r->size;
+	if (kept != pr->kept_bytes)
+		return BAD_DIRTY;
+	return mapped + kept == pr->vm.mapped ? OK : BAD_MAPPED;
+}
+
+int _ba_heap_check(struct heap *h)
 {
 	struct tally t = { 0 };
-	int err = 0;
+	size_t live = 0, req = 0, in_use = 0;
+	int err = check_proc();
 
-	for (struct arena *a = h->arenas; a && !err; a = a->next)
-		err = check_arena(h, a, &t);
-	if (!err && !(err = check_free_lists(h, &t)) && !(err = check_bins(h, &t)))
-		err = check_large(h, &t);
-	sum->requested = t.requested;
-	sum->in_use = t.in_use;
-	sum->live_blocks = t.live;
-	if (err)
+	for (struct arena *a = PROC->arenas; a && !err; a = a->next)
+		if (a->heap == h)
+			err = check_arena(h, a, &t);
+	if (err || (err = check_free_lists(h, &t)) || (err = check_bins(h, &t)) ||
+	    (err = check_large(h, &live, &req, &in_use)))
 		return err;
-	for (struct meta_region *r = h->regions; r; r = r->next)
-		t.mapped += h->page + r->size;
-	if (t.mapped != h->st.mapped)
-		return BAD_MAPPED;
-	return t.dirty == h->st.dirty ? OK : BAD_DIRTY;
-}
-
-int ba_check(void)
-{
-	struct ba_stats sum;
-
-	return heap_walk(heap_get(), &sum);
+	if (t.dirty != h->dirty)
+		return BAD_DIRTY;
+	return h->big.live == live + t.medium_live && h->big.requested == req + t.medium_req &&
+			       h->big.in_use == in_use + t.medium_in_use
+		       ? OK
+		       : BAD_COUNTS;
 }

@@ -1,91 +1,170 @@
-/* The heap's life: lazy initialisation from the auxiliary vector, the
- * statistics, and ba_release_all. */
-#include "heap.h"
+/* A heap's life: made from a zeroed value, its statistics (summed from
+ * the counters its runs and it keep, with no walk of its blocks), and its
+ * release.  The public calls act on the current heap. */
+#include "run.h"
 
-union heap_pages ba_heap_pages __attribute__((aligned(4096)));
-
-static void heap_init(struct heap *h)
+void _ba_heap_init(struct heap *h)
 {
-	unsigned long page = ba_getauxval(AT_PAGESZ);
-	const unsigned char *rnd = (const unsigned char *)ba_getauxval(AT_RANDOM);
-
-	if (!page || (page & (page - 1)))
-		page = 4096;
-	h->page = page;
+	memset(h, 0, sizeof *h);
+	for (unsigned cls = 0; cls < NCLASSES; cls++)
+		h->bins[cls] = NO_RUN;
 	h->dirty_budget = DIRTY_MAX;
-	h->page_shift = (unsigned)__builtin_ctzl(page);
-	for (unsigned i = 0; rnd && i < sizeof h->secret; i++)
-		h->secret = h->secret << 8 | rnd[i];
-	if (!h->secret)
-		sys_getrandom(&h->secret, sizeof h->secret, GRND_NONBLOCK);
-	h->ready = 1;
 }
 
-struct heap *heap_get(void)
+/* O(runs): each run knows how many of its blocks are free and the sum of
+ * its live blocks' slack; medium and large blocks are counted as they
+ * come and go. */
+void _ba_heap_stats(struct heap *h, struct ba_stats *out)
 {
-	struct heap *h = &ba_heap;
+	struct proc *pr = PROC;
 
-	if (unlikely(!h->ready))
-		heap_init(h);
-	return h;
+	memset(out, 0, sizeof *out);
+	for (struct run *r = h->runs; r; r = r->all_next) {
+		size_t live = r->nblocks - run_free_count(r);
+		out->live_blocks += live;
+		out->in_use += live * r->size;
+		out->requested += live * r->size - r->slack;
+	}
+	out->live_blocks += h->big.live;
+	out->requested += h->big.requested;
+	out->in_use += h->big.in_use;
+	out->mapped = pr->vm.mapped;
+	out->mapped_peak = pr->vm.mapped_peak;
+	out->meta = pr->vm.meta;
+	out->dirty = h->dirty + pr->kept_bytes;
+	out->dirty_limit = h->dirty_budget;
+	out->mmap_calls = pr->vm.mmap;
+	out->munmap_calls = pr->vm.munmap;
+	out->mremap_calls = pr->vm.mremap;
+	out->madvise_calls = pr->vm.madvise;
+}
+
+/* Every block of h is freed at once: its arenas and large mappings are
+ * unmapped, its runs' metadata goes back, and h is a new heap again.
+ * Other heaps are untouched. */
+void _ba_heap_release(struct heap *h)
+{
+	_ba_runs_forget(h);
+	for (struct arena *a = PROC->arenas, *next; a; a = next) {
+		next = a->next;
+		if (a->heap != h)
+			continue;
+		if (a->prev)
+			a->prev->next = a->next;
+		else
+			PROC->arenas = a->next;
+		if (a->next)
+			a->next->prev = a->prev;
+		_ba_map_set(a->base, NULL);
+		_ba_vm_unmap((void *)a->base, ARENA_SIZE);
+		_ba_meta_free(a, sizeof *a);
+	}
+	_ba_large_release(h);
+	_ba_heap_init(h);
+}
+
+/* When no heap holds anything any more, the metadata regions go too (the
+ * map's leaves with them), keeping the secret and the counts of calls. */
+static void proc_release_if_empty(void)
+{
+	struct proc *pr = PROC;
+
+	if (pr->arenas || pr->large_count)
+		return;
+	for (struct meta_region *r = pr->regions, *next; r; r = next) {
+		next = r->next;
+		pr->vm.meta -= PAGE + r->size;
+		_ba_vm_unmap((char *)r - PAGE, PAGE + r->size);
+	}
+	pr->regions = NULL;
+	pr->meta_bump = pr->meta_end = NULL;
+	memset(pr->meta_free, 0, sizeof pr->meta_free);
+	memset(pr->map, 0, sizeof pr->map);
+	pr->large = NULL;
+	pr->large_cap = 0;
+	memset(pr->unmapped, 0, sizeof pr->unmapped);
 }
 
 void ba_init(void)
 {
-	heap_get();
+	_ba_proc_init();
 }
 
 void ba_stats(struct ba_stats *out)
 {
-	struct heap *h = heap_get();
-
-	*out = h->st;
-	out->dirty_limit = h->dirty_budget;
-	heap_walk(h, out);
+	_ba_heap_stats(heap_current(), out);
 }
 
-/* Every arena, large mapping (live or kept) and metadata region goes back
- * to the kernel; the heap starts over, keeping its counters of calls. */
+int ba_check(void)
+{
+	return _ba_heap_check(heap_current());
+}
+
 void ba_release_all(void)
 {
-	struct heap *h = heap_get();
-	struct ba_stats keep = h->st;
-
-	for (struct arena *a = h->arenas; a; a = a->next)
-		os_unmap(h, (void *)a->base, ARENA_SIZE);
-	for (size_t i = 0; i < h->large_cap; i++)
-		if (h->large[i].addr)
-			os_unmap(h, (void *)h->large[i].addr, h->large[i].mapped);
-	for (unsigned i = 0; i < LARGE_KEPT; i++)
-		if (h->kept[i].addr)
-			os_unmap(h, (void *)h->kept[i].addr, h->kept[i].mapped);
-	for (struct meta_region *r = h->regions, *next; r; r = next) {
-		next = r->next;
-		os_unmap(h, (char *)r - h->page, h->page + r->size);
-	}
-	keep.mmap_calls = h->st.mmap_calls;
-	keep.munmap_calls = h->st.munmap_calls;
-	uintptr_t secret = h->secret;
-	memset(h, 0, sizeof *h);
-	h->st.mmap_calls = keep.mmap_calls;
-	h->st.munmap_calls = keep.munmap_calls;
-	h->st.mremap_calls = keep.mremap_calls;
-	h->st.madvise_calls = keep.madvise_calls;
-	h->st.mapped_peak = keep.mapped_peak;
-	heap_init(h);
-	h->secret = secret;
+	_ba_heap_release(heap_current());
+	_ba_large_drop_kept();
+	proc_release_if_empty();
 }
 
 #ifdef BA_TESTING
 #include "hooks.h"
 
+/* The process's state, the main heap and every metadata region. */
 void ba_test_seal(int sealed)
 {
-	struct heap *h = heap_get();
-	int prot = sealed ? PROT_READ : PROT_READ | PROT_WRITE;
+	enum os_prot prot = sealed ? OS_READ : OS_RW;
 
-	for (struct meta_region *r = h->regions; r; r = r->next)
-		os_protect(r, r->size, prot);
-	os_protect(&ba_heap_pages, sizeof ba_heap_pages, prot);
+	for (struct meta_region *r = PROC->regions; r; r = r->next)
+		_ba_os_protect(r, r->size, prot);
+	_ba_os_protect(&_ba_state, sizeof _ba_state, prot);
+}
+
+/* Heaps side by side, for tests: a heap is a value in metadata. */
+struct ba_test_heap *ba_test_heap_new(void)
+{
+	struct heap *h = _ba_proc_init() ? NULL : _ba_meta_alloc(sizeof *h);
+
+	if (h)
+		_ba_heap_init(h);
+	return (struct ba_test_heap *)h;
+}
+
+void ba_test_heap_delete(struct ba_test_heap *t)
+{
+	_ba_heap_release((struct heap *)t);
+	_ba_meta_free(t, sizeof(struct heap));
+}
+
+void *ba_test_heap_malloc(struct ba_test_heap *t, size_t n)
+{
+	int zero;
+
+	return _ba_heap_alloc((struct heap *)t, n, 16, &zero);
+}
+
+void ba_test_heap_free(struct ba_test_heap *t, void *p)
+{
+	_ba_block_free(_ba_heap_block((struct heap *)t, p, "free"));
+}
+
+size_t ba_test_heap_usable(struct ba_test_heap *t, void *p)
+{
+	return _ba_block_usable(_ba_heap_block((struct heap *)t, p, "malloc_usable_size"));
+}
+
+int ba_test_heap_check(struct ba_test_heap *t)
+{
+	return _ba_heap_check((struct heap *)t);
+}
+
+void ba_test_heap_stats(struct ba_test_heap *t, struct ba_stats *out)
+{
+	_ba_heap_stats((struct heap *)t, out);
+}
+
+void ba_test_heap_release(struct ba_test_heap *t)
+{
+	_ba_heap_release((struct heap *)t);
 }
 #endif

@@ -1,17 +1,31 @@
 /* barealloc's data structures.  docs/DESIGN.md explains the design; each
  * invariant is stated once, here, beside its struct, and ba_check()
- * (check.c) verifies every one of them. */
+ * (check.c) verifies every one of them without writing anything.
+ *
+ * Two kinds of state: struct proc, one per process (the arena map, the
+ * metadata regions, the large-block table, the kernel-call counters), and
+ * struct heap, one per heap (bins, free spans, the dirty budget, its own
+ * counters).  A heap is a value: any zeroed struct heap given to
+ * _ba_heap_init is a working heap, and creating one changes nothing
+ * global.  Every arena, run and large block records the heap that owns it.
+ *
+ * Internal names: static, or extern with the reserved prefix _ba_ and
+ * hidden visibility, so that a program may define any name of its own. */
 #ifndef BA_HEAP_H
 #define BA_HEAP_H
 
 #include "barealloc.h"
-#include "ba_sys.h"
+#include "os.h"
+
+#pragma GCC visibility push(hidden)
 
 /* ---- Tunables ---------------------------------------------------------- */
 #define ARENA_SHIFT     22              /* 4 MiB arenas, aligned to their size */
 #define SMALL_MAX       65536           /* largest request served by a size class */
 #define MEDIUM_MAX      (1u << 20)      /* largest span; above it, a mapping per block */
-#define DIRTY_MAX       (8u << 20)      /* free arena bytes kept resident before a purge ... */
+#define RUN_BYTES       65536           /* a run of a class up to 4 KiB spans about this much; */
+#define RUN_BIG_BLOCKS  8               /* a run of a bigger class holds this many blocks */
+#define DIRTY_MAX       (8u << 20)      /* free bytes kept resident before a purge ... */
 #define DIRTY_CAP       ((size_t)(sizeof(void *) == 8 ? 1024 : 256) << 20)
 					/* ... doubling up to this when purges are undone at once */
 #define PURGE_WINDOW    4096            /* span operations after a purge that count as "at once" */
@@ -21,93 +35,154 @@
 #define META_REGION     (256u << 10)    /* metadata is carved from regions this big */
 
 /* ---- Derived: do not edit below ---------------------------------------- */
+#define PAGE_SHIFT      12              /* x86's page; _ba_proc_init checks the kernel's */
+#define PAGE            ((size_t)1 << PAGE_SHIFT)
 #define ARENA_SIZE      ((size_t)1 << ARENA_SHIFT)
+#define ARENA_PAGES     (ARENA_SIZE >> PAGE_SHIFT)
 #define NCLASSES        80              /* 16..256 by 16, then 8 per doubling to 64 KiB */
-#define FREE_MARK       0xffff          /* run state[]: the block is free */
+#define SLACK_MAX       0x7fff          /* a live block's slack, see union slot */
 #define SL_BITS         3               /* spans: 8 lists per power of two of pages */
-#define FL_COUNT        (ARENA_SHIFT - 12 + 1)
-#define MAP_L2_BITS     13
-#define MAP_L1_COUNT    (sizeof(void *) == 8 ? 1u << (48 - ARENA_SHIFT - MAP_L2_BITS) : 1u)
+#define FL_COUNT        (ARENA_SHIFT - PAGE_SHIFT + 1)
+#define ADDR_BITS       (sizeof(void *) == 8 ? 47 : 32)     /* user address space */
+#define MAP_L2_BITS     (sizeof(void *) == 8 ? 13 : 32 - ARENA_SHIFT)
+#define MAP_L1_SHIFT    (ARENA_SHIFT + MAP_L2_BITS)
+#define MAP_L1_COUNT    ((size_t)1 << (ADDR_BITS - MAP_L1_SHIFT))
 #define META_BIG        65536           /* metadata above this gets its own mapping */
+#define RUN_MAX_BLOCKS  (RUN_BYTES / 16)
 
 #define likely(x)       __builtin_expect(!!(x), 1)
 #define unlikely(x)     __builtin_expect(!!(x), 0)
 
-/* A run: one span of pages cut into blocks of one size class.
- * - Block i is at base + i * size, for i < nblocks.
- * - Blocks fresh..nblocks-1 have never been handed out.  Below fresh,
- *   state[i] is FREE_MARK while block i is free, else size - requested
- *   (the slack; when it is non-zero, the byte just past the request holds
- *   the block's canary).
- * - queue[] is a ring of the nfree free blocks below fresh, each once,
- *   oldest at qhead.  malloc takes a never-used block first, then the
- *   oldest free one, so a freed block stays free (and a second free of it
- *   detectable) for as long as possible.
- * - listed: the run is on its bin's list.  Every run with a free block is
- *   listed; a full run may stay listed until malloc meets it.
- * - zeroed: the span was zero when the run was made, so a block that has
- *   never been handed out reads as zero (calloc skips the memset). */
-struct run {
-	uintptr_t base;
-	uint32_t size;
-	uint32_t recip;         /* 2^32 / size, rounded up: index without division */
-	uint16_t nblocks, nfree, qhead, fresh;
-	uint8_t cls, zeroed, listed;
-	struct run *next, *prev;
-	struct page *span;
-	uint16_t queue[];       /* nblocks entries, then state[nblocks] */
+/* ---- Runs --------------------------------------------------------------- */
+
+/* A block's state word: its slack (class size minus request, at most
+ * SLACK_MAX) while it is live, else one of these.  Slack 0 is the common
+ * case that free checks with one compare; a non-zero slack means the byte
+ * just past the request holds the block's canary. */
+enum {
+	STATE_NONE = 0xfffd,    /* the slot past a run's last block: no block there */
+	STATE_ZERO = 0xfffe,    /* free, and never written since its span was clean */
+	STATE_FREE = 0xffff,    /* free */
 };
 
-static inline uint16_t *run_state(struct run *r)
-{
-	return r->queue + r->nblocks;
-}
+/* Slot i holds the ring's entry at position i and block i's state: one
+ * array, reached from the run at a fixed offset.  word is both, the state
+ * in its high half, so that free marks a block free with one or. */
+union slot {
+	struct {
+		uint16_t ring;
+		uint16_t state;
+	};
+	uint32_t word;
+};
+#define SLOT_FREE ((uint32_t)STATE_FREE << 16)
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "x86: the state is word's high half");
 
-static inline size_t run_meta_size(unsigned nblocks)
-{
-	return sizeof(struct run) + 4 * (size_t)nblocks;
-}
+/* Where a run is, and so what free's trigger waits for. */
+enum run_place {
+	RUN_HEAD,       /* bins[cls]: malloc takes from it; trigger never fires */
+	RUN_LISTED,     /* after the head, with a free block; fires when the run empties */
+	RUN_EMPTY,      /* listed, every block free, counted in heap.dirty; never fires */
+	RUN_FULL,       /* not listed, no free block; fires at the first free */
+};
 
-/* One page of an arena, out of band.  Spans tile the arena: a span's first
- * and last pages hold its length (npages) and its kind (the last page of a
- * medium span says SPAN_INNER), and no two free spans touch.  Every page
- * of a run is SPAN_RUN and points to the run.  The pages between the first
- * and last of a free or medium span are not kept up to date, except that
- * none of them is ever SPAN_RUN or SPAN_MEDIUM: so a pointer into them
- * always ends in an abort, and free and malloc of a medium block cost O(1).
- * A free span is on the list free_spans[fl][sl] of its length; its first
- * page holds the links.  A free span's dirty says what its pages hold:
+/* A run: one span of pages cut into nblocks blocks of one size class.
+ * - Block i is at base + i * size.  Every page of the span has the run as
+ *   its arena tab entry.
+ * - The ring: positions head..tail-1 (free-running 32-bit counters, taken
+ *   modulo mask + 1, a power of two at least nblocks) hold the indices of
+ *   the free blocks, each once, oldest first.  malloc takes the oldest, so
+ *   a freed block stays free (and a second free of it detectable) for as
+ *   long as possible; a new run's ring holds every block in address order.
+ * - slot[i].state for i < nblocks as above; slot[i].state is STATE_NONE for
+ *   nblocks <= i <= mask.  When the span is longer than nblocks * size the
+ *   ring has room for that sentinel (mask >= nblocks), so that any offset
+ *   into the span divides to a slot whose state is checked.
+ * - magic is the multiplier that turns an offset into a block index and
+ *   rejects an offset that is not a block start (run_index in run.h).
+ * - slack: the sum of the live blocks' slack, kept on the paths that write
+ *   or check a canary; the requested bytes are live * size - slack.
+ * - trigger: the value of tail at which free calls _ba_run_trigger; what
+ *   it waits for depends on place (enum run_place).
+ * - zeroed: the span was zero when the run was made (its blocks started
+ *   STATE_ZERO). */
+struct run {
+	uint32_t head, tail, mask, trigger;
+	uintptr_t base;
+	uintptr_t magic;
+	uint32_t size;
+	uint32_t slack;
+	struct heap *heap;
+	uint16_t nblocks;
+	uint8_t cls, place;
+	struct run *next, *prev;        /* the bin list of its class, head first */
+	struct run *all_next, *all_prev;        /* every run of the heap */
+	struct page *span;
+	union slot slot[];
+};
+
+_Static_assert(RUN_MAX_BLOCKS <= 0xffff && RUN_MAX_BLOCKS * 16 == RUN_BYTES,
+	       "a run's block index fits a ring entry (16 bits)");
+_Static_assert(RUN_BIG_BLOCKS * SMALL_MAX <= ARENA_SIZE / 4, "a run fits an arena four times");
+_Static_assert(SLACK_MAX < STATE_NONE, "a live block's slack never reads as a free state");
+_Static_assert(sizeof(union slot) == 4, "a slot is two 16-bit words");
+
+/* Pages that hold no run have, as tab entry, the descriptor of their kind:
+ * a run with no block, whose magic is 0 so that no offset passes
+ * run_index.  _ba_no_run stands in a bin that has no run (head == tail,
+ * so malloc's fast path falls through to its slow path). */
+extern const struct run _ba_kind_free, _ba_kind_medium, _ba_kind_inner, _ba_no_run;
+#define NO_RUN ((struct run *)&_ba_no_run)
+
+/* ---- Arenas, pages and spans ------------------------------------------- */
+
+/* One page of an arena, out of band; its kind is the arena's tab entry.
+ * Spans tile the arena: a span's first and last pages hold its length
+ * (npages); a medium span's other pages are inner, a run's pages all name
+ * the run.  npages of the pages between a span's ends is not kept (the
+ * pages where two spans merged keep stale lengths), so free and malloc of
+ * a medium block cost O(1); those pages are never of kind run or medium,
+ * so a pointer into them always ends in an abort.  No two free spans
+ * touch.  A free span is on the list free_spans[fl][sl] of its length;
+ * its first page holds the links, and its dirty says what its pages hold:
  * CLEAN (never used), DIRTY (old data, still resident) or PURGED (given
- * back with MADV_DONTNEED).  CLEAN and PURGED pages read as zero. */
+ * back; reads as zero). */
 enum { CLEAN, DIRTY, PURGED };
-enum { SPAN_FREE = 1, SPAN_RUN, SPAN_MEDIUM, SPAN_INNER };
+enum page_kind { PAGE_RUN, PAGE_FREE, PAGE_MEDIUM, PAGE_INNER };
 
 struct page {
 	union {
-		struct { struct page *next, *prev; } free;  /* SPAN_FREE, first page */
-		struct run *run;                            /* SPAN_RUN, every page */
-		size_t req;                                 /* SPAN_MEDIUM: bytes asked for */
+		struct { struct page *next, *prev; } free;  /* free span, first page */
+		size_t req;                                 /* medium span: bytes asked for */
 	} u;
 	uint32_t npages;
 	uint16_t index;         /* this page's number in its arena */
-	uint8_t kind, dirty;
+	uint8_t dirty;
 };
 
-/* An arena: ARENA_SIZE bytes of address space at base, aligned to its size,
- * registered in the heap's map; its page table lives out of band. */
+/* An arena: ARENA_SIZE bytes at base, aligned to their size, registered in
+ * the process's map and owned by one heap, whose free spans are the only
+ * ones that name its pages.  tab[i] is page i's run or kind descriptor:
+ * one load from a pointer to its run, 8 bytes an entry on x86-64. */
 struct arena {
 	uintptr_t base;
-	struct arena *next;
-	uint32_t npages;
-	struct page pages[];
+	struct heap *heap;
+	struct arena *next, *prev;      /* every arena of the process */
+	struct run *tab[ARENA_PAGES];
+	struct page pages[ARENA_PAGES];
 };
 
-/* A large block: its own mapping, found through the open-addressed table
- * large[] (linear probing, at most half full, no tombstones). */
+_Static_assert(ARENA_PAGES <= 0x10000, "a page's index fits 16 bits");
+
+/* ---- Large blocks and metadata ------------------------------------------ */
+
+/* A large block: its own mapping, found through the process's open-addressed
+ * table (linear probing, at most half full, no tombstones). */
 struct large {
 	uintptr_t addr;         /* 0: empty slot */
 	size_t mapped;          /* the mapping's length */
 	size_t req;
+	struct heap *heap;
 };
 
 /* A region of metadata: a guard page, then this header, then what was
@@ -118,231 +193,168 @@ struct meta_region {
 	size_t size;            /* usable bytes after the guard */
 };
 
-/* The heap: all of barealloc's state.  st holds the counts of kernel calls
- * and of mapped and dirty bytes, kept as they change (on slow paths only);
- * ba_stats adds the per-block totals by walking the heap, so that malloc
- * and free count nothing. */
-struct heap {
+/* ---- The process and its heaps ------------------------------------------ */
+
+/* What every heap shares.  vm holds the counts of kernel calls and of
+ * mapped bytes, kept as they change (vm.c); kept_bytes is the part of the
+ * dirty bytes that freed large mappings hold. */
+struct proc {
 	int ready;
-	unsigned page_shift;
-	size_t page;
-	uintptr_t secret;                       /* from AT_RANDOM */
-
-	struct run *bins[NCLASSES];             /* runs with a free block; head first */
-
-	struct page *free_spans[FL_COUNT][1 << SL_BITS];
-	size_t dirty_budget;                    /* DIRTY_MAX .. DIRTY_CAP, see span.c */
-	unsigned long span_ops, last_purge;     /* a clock of span operations */
-	size_t released;                        /* bytes purged or unmapped since the budget grew */
-	int purging;
-	uint32_t fl_map;
-	uint8_t sl_map[FL_COUNT];
+	uintptr_t secret;               /* the canaries' key, from the glue */
 	struct arena *arenas;
-	struct arena **map[MAP_L1_COUNT];      /* [addr >> 35][(addr >> 22) & 8191] */
-
-	struct large *large;
-	size_t large_cap, large_count;
-	struct large kept[LARGE_KEPT];          /* freed mappings, addr 0 = empty */
-	uintptr_t unmapped[16];                 /* recently unmapped large blocks, a ring */
-	unsigned unmapped_next;
-
 	struct meta_region *regions;
 	char *meta_bump, *meta_end;
 	void *meta_free[META_BIG / 64 + 1];     /* freed metadata, by size / 64 */
-
-	struct ba_stats st;
+	struct large *large;
+	size_t large_cap, large_count;
+	struct large kept[LARGE_KEPT];  /* freed mappings, oldest first; addr 0 = empty */
+	size_t kept_bytes;
+	uintptr_t unmapped[16];         /* recently unmapped large blocks, a ring */
+	unsigned unmapped_next;
+	struct {
+		unsigned long mmap, munmap, mremap, madvise;
+		size_t mapped, mapped_peak, meta;
+	} vm;
+	/* The map: [addr >> MAP_L1_SHIFT][(addr >> ARENA_SHIFT) & leaf mask]
+	 * gives the arena at addr, or NULL.  A leaf covers 32 GiB on x86-64
+	 * and the whole address space on i386.  Leaves are metadata. */
+	struct arena **map[MAP_L1_COUNT];
 };
 
-/* The heap has whole pages to itself, so that ba_test_seal can make it
- * read-only without touching anything else. */
-union heap_pages {
-	struct heap h;
-	char pages[(sizeof(struct heap) + 4095) & ~(size_t)4095];
+/* One heap.  bins[] comes first: malloc's fast path reads it.
+ * - bins[cls] is the class's head run or NO_RUN; the list continues with
+ *   the listed and empty runs of the class (enum run_place).
+ * - dirty counts the free bytes that may be resident: dirty free spans and
+ *   empty runs; it is an upper bound (a freed span merged with purged
+ *   pages counts whole).
+ * - big counts the live medium and large blocks; runs count their own. */
+struct heap {
+	struct run *bins[NCLASSES];
+	struct run *runs;
+	struct page *free_spans[FL_COUNT][1 << SL_BITS];
+	uint32_t fl_map;
+	uint8_t sl_map[FL_COUNT];
+	size_t dirty;
+	size_t dirty_budget;                    /* DIRTY_MAX .. DIRTY_CAP, see purge.c */
+	unsigned long span_ops, last_purge;     /* a clock of span operations */
+	size_t released;                        /* bytes purged or unmapped since the budget grew */
+	struct { size_t live, requested, in_use; } big;
 };
-extern union heap_pages ba_heap_pages;
-#define ba_heap (ba_heap_pages.h)
 
-/* os.c: the only bridge to the kernel.  Lengths are multiples of the page
- * size; os_map returns zeroed memory aligned to align (a power of two, at
- * least the page size) or NULL. */
-void *os_map(struct heap *h, size_t len, size_t align);
-void os_unmap(struct heap *h, void *p, size_t len);
-void *os_remap(struct heap *h, void *p, size_t old, size_t len);
-void os_purge(struct heap *h, void *p, size_t len);
-int os_protect(void *p, size_t len, int prot);
-_Noreturn void ba_misuse(const char *fn, const void *p, const char *why);
+/* The process's state and the main heap share whole pages, so that
+ * ba_test_seal can make them read-only without touching anything else. */
+union ba_state {
+	struct {
+		struct proc proc;
+		struct heap main;
+	};
+	char pages[(sizeof(struct proc) + sizeof(struct heap) + 4095) & ~(size_t)4095];
+};
+extern union ba_state _ba_state;
+#define PROC (&_ba_state.proc)
+
+/* The heap that malloc and free of this thread use: the one way to reach
+ * it.  There is one thread, so it is the main heap. */
+static inline struct heap *heap_current(void)
+{
+	return &_ba_state.main;
+}
+
+/* ---- Functions across files --------------------------------------------- */
+
+static inline size_t page_round(size_t n)
+{
+	return (n + PAGE - 1) & ~(PAGE - 1);
+}
+
+static inline struct arena *page_arena(struct page *pg)
+{
+	return (struct arena *)((char *)(pg - pg->index) - __builtin_offsetof(struct arena, pages));
+}
+
+static inline uintptr_t page_addr(struct page *pg)
+{
+	return page_arena(pg)->base + ((uintptr_t)pg->index << PAGE_SHIFT);
+}
+
+/* A page's kind: the run that holds it, or a kind descriptor. */
+static inline const struct run *page_kind(struct page *pg)
+{
+	return page_arena(pg)->tab[pg->index];
+}
+
+/* Whether a tab entry is a run, not a kind descriptor. */
+static inline int is_run(const struct run *r)
+{
+	return r->magic != 0;
+}
+
+/* proc.c */
+int _ba_proc_init(void);
+int _ba_map_set(uintptr_t addr, struct arena *a);
+
+/* vm.c: the glue's calls, counted; _ba_vm_map also aligns. */
+void *_ba_vm_map(size_t len, size_t align);
+void _ba_vm_unmap(void *p, size_t len);
+void *_ba_vm_remap(void *p, size_t old, size_t len);
+void _ba_vm_purge(void *p, size_t len);
 
 /* heap.c */
-struct heap *heap_get(void);
-static inline size_t page_round(struct heap *h, size_t n)
-{
-	return (n + h->page - 1) & ~(h->page - 1);
-}
+void _ba_heap_init(struct heap *h);
+void _ba_heap_release(struct heap *h);
+void _ba_heap_stats(struct heap *h, struct ba_stats *out);
 
 /* meta.c */
-void *meta_alloc(struct heap *h, size_t size);
-void meta_free(struct heap *h, void *p, size_t size);
-void meta_purge(struct heap *h);
-int map_set(struct heap *h, uintptr_t addr, struct arena *a);
+void *_ba_meta_alloc(size_t size);
+void _ba_meta_free(void *p, size_t size);
+void _ba_meta_purge(void);
 
-/* span.c */
-struct page *span_alloc(struct heap *h, size_t npages);
-void span_mark(struct page *pg, size_t n, uint8_t kind);
-void span_ends(struct page *pg, size_t n, uint8_t kind);
-struct page *span_containing(struct arena *a, struct page *pg);
-void span_free(struct heap *h, struct page *pg);
-int span_grow(struct heap *h, struct page *pg, size_t npages);
-void span_shrink(struct heap *h, struct page *pg, size_t npages);
-struct arena *page_arena(struct page *pg);
-static inline uintptr_t page_addr(struct heap *h, struct page *pg)
-{
-	return page_arena(pg)->base + ((uintptr_t)pg->index << h->page_shift);
-}
+/* span.c: the mechanism; purge.c: the policy of giving memory back. */
+struct page *_ba_span_alloc(struct heap *h, size_t npages);
+void _ba_span_mark(struct page *pg, size_t n, const struct run *kind);
+void _ba_span_ends(struct page *pg, size_t n, const struct run *kind);
+struct page *_ba_span_containing(struct arena *a, struct page *pg);
+void _ba_span_free(struct heap *h, struct page *pg);
+int _ba_span_grow(struct heap *h, struct page *pg, size_t npages);
+void _ba_span_shrink(struct heap *h, struct page *pg, size_t npages);
+int _ba_arena_is_empty(struct arena *a);
+void _ba_arena_drop(struct heap *h, struct arena *a);
+void _ba_tidy(struct heap *h, struct arena *a);
+void _ba_budget_undo(struct heap *h);
 
-/* small.c, with the fast paths inline below */
-uint32_t class_size(unsigned cls);
-void *small_alloc_slow(struct heap *h, unsigned cls, size_t n);
-void small_free_slow(struct heap *h, struct run *r);
-void small_resize(struct heap *h, struct run *r, size_t idx, size_t n);
-size_t small_check(struct run *r, const void *p, const char *fn);
-void small_release_empty(struct heap *h);
+/* small.c */
+uint32_t _ba_class_size(unsigned cls);
+struct run *_ba_bin_refill(struct heap *h, unsigned cls);
+void _ba_run_trigger(struct run *r);
+void _ba_run_drop(struct run *r);
+void _ba_release_empty_runs(struct heap *h);
+void _ba_runs_forget(struct heap *h);
 
 /* medium.c */
-void *medium_alloc(struct heap *h, size_t n, size_t align, int *zero);
-struct page *medium_page(struct heap *h, struct arena *a, const void *p, const char *fn);
-int medium_resize(struct heap *h, struct page *pg, size_t n);
+void *_ba_medium_alloc(struct heap *h, size_t n, size_t align, int *zero);
+void _ba_medium_free(struct heap *h, struct page *pg);
+int _ba_medium_resize(struct heap *h, struct page *pg, size_t n);
 
-/* The canary is the byte just past a request that is smaller than its
- * block: never zero (the most common overflow writes a terminating NUL),
- * and different per address and per process. */
-static inline uint8_t canary(struct heap *h, uintptr_t end)
-{
-	return (uint8_t)((h->secret ^ (end >> 4)) | 1);
-}
-
-/* Writes the canary after a request of n bytes in a block of room bytes,
- * when there is room for it. */
-static inline void canary_set(struct heap *h, uintptr_t p, size_t n, size_t room)
-{
-	if (n < room)
-		((uint8_t *)p)[n] = canary(h, p + n);
-}
-
-static inline int canary_intact(struct heap *h, uintptr_t p, size_t n, size_t room)
-{
-	return n >= room || ((const uint8_t *)p)[n] == canary(h, p + n);
-}
-
-/* 16..256 by 16, then 8 classes per doubling: a request just above a class
- * wastes at most 1/9 of its block above 128 bytes, and at most 15 bytes
- * (the 16-byte alignment) below. */
-static inline unsigned size_class(size_t n)
-{
-	if (n <= 256)
-		return n ? (unsigned)(n - 1) >> 4 : 0;
-	unsigned l = 31 - (unsigned)__builtin_clz((unsigned)(n - 1));
-	return 16 + (l - 8) * 8 + (unsigned)(((n - 1) >> (l - 3)) & 7);
-}
-
-/* The fast path of malloc for a small block: a never-used block of the
- * class's first run, else its oldest free block. */
-static inline void *small_alloc(struct heap *h, unsigned cls, size_t n)
-{
-	struct run *r = h->bins[cls];
-	unsigned idx;
-
-	if (unlikely(!r))
-		return small_alloc_slow(h, cls, n);
-	unsigned nblocks = r->nblocks, fresh = r->fresh, nfree = r->nfree;
-	if (fresh < nblocks) {
-		idx = fresh;
-		r->fresh = (uint16_t)(fresh + 1);
-	} else if (likely(nfree)) {
-		unsigned head = r->qhead;
-		idx = r->queue[head];
-		r->qhead = (uint16_t)(head + 1 == nblocks ? 0 : head + 1);
-		r->nfree = (uint16_t)(nfree - 1);
-	} else {
-		return small_alloc_slow(h, cls, n);
-	}
-	uint32_t size = r->size;
-	uintptr_t p = r->base + (uintptr_t)idx * size;
-	r->queue[nblocks + idx] = (uint16_t)(size - n);     /* run_state(r)[idx] */
-	canary_set(h, p, n, size);
-	return (void *)p;
-}
-
-/* Whether the block that small_alloc is about to return reads as zero:
- * a never-used block of a run made from clean pages. */
-static inline int small_next_is_zero(struct heap *h, unsigned cls)
-{
-	struct run *r = h->bins[cls];
-
-	return r && r->fresh < r->nblocks && r->zeroed;
-}
-
-/* The block index of p in run r, after checking that p is the start of a
- * live block whose canary is intact; an abort otherwise.  The index comes
- * from a multiplication by 2^32 / size: exact for every block start, and
- * any other offset fails the check below. */
-static inline size_t small_index(struct run *r, const void *p, const char *fn)
-{
-	uintptr_t off = (uintptr_t)p - r->base;
-	size_t idx = (size_t)(((uint64_t)(uint32_t)off * r->recip) >> 32);
-
-	if (unlikely((idx >= r->nblocks) | (idx * r->size != off)))
-		ba_misuse(fn, p, "not the start of a block");
-	unsigned slack = run_state(r)[idx];
-	if (unlikely(slack == FREE_MARK))
-		ba_misuse(fn, p, "double free");
-	if (unlikely(!canary_intact(&ba_heap, (uintptr_t)p, r->size - slack, r->size)))
-		ba_misuse(fn, p, "overflow past the end of the block");
-	return idx;
-}
-
-/* The fast path of free for a small block, after small_index checked it.
- * An empty run at the head of its bin is kept without a call: it is the
- * one the next malloc of its class uses. */
-static inline void small_free(struct heap *h, struct run *r, size_t idx)
-{
-	unsigned nblocks = r->nblocks, nfree = r->nfree, tail = r->qhead + nfree;
-
-	r->queue[nblocks + idx] = FREE_MARK;                /* run_state(r)[idx] */
-	r->queue[tail >= nblocks ? tail - nblocks : tail] = (uint16_t)idx;
-	r->nfree = (uint16_t)++nfree;
-	if (unlikely(!r->listed || (nfree == r->fresh && h->bins[r->cls] != r)))
-		small_free_slow(h, r);
-}
-
-/* The arena that owns p, or NULL: two loads, no access to p itself. */
-static inline struct arena *arena_of(struct heap *h, const void *p)
-{
-	uintptr_t i = (uintptr_t)p >> ARENA_SHIFT;
-
-	if (i >> MAP_L2_BITS >= MAP_L1_COUNT)
-		return NULL;
-	struct arena **leaf = h->map[i >> MAP_L2_BITS];
-	return leaf ? leaf[i & ((1u << MAP_L2_BITS) - 1)] : NULL;
-}
-
-static inline struct page *page_of(struct heap *h, struct arena *a, const void *p)
-{
-	return &a->pages[((uintptr_t)p & (ARENA_SIZE - 1)) >> h->page_shift];
-}
+/* What is wrong with a pointer; block.c holds the messages. */
+enum misuse { MISUSE_FOREIGN, MISUSE_INTERIOR, MISUSE_DOUBLE, MISUSE_OVERFLOW, MISUSE_HEAP };
 
 /* large.c */
-void *large_alloc(struct heap *h, size_t n, size_t align, int *zero);
-struct large *large_find(struct heap *h, const void *p);
-int large_canary_ok(struct heap *h, const struct large *l);
-const char *large_misuse(struct heap *h, const void *p);
-void large_free(struct heap *h, struct large *l);
-void *large_realloc(struct heap *h, struct large *l, size_t n);
-
-/* check.c: sums the live blocks into sum by a walk of every run, span and
- * large block; returns the first broken invariant's code, else 0. */
-int heap_walk(struct heap *h, struct ba_stats *sum);
+void *_ba_large_alloc(struct heap *h, size_t n, size_t align, int *zero);
+struct large *_ba_large_find(const void *p);
+enum misuse _ba_large_misuse(const void *p);
+void _ba_large_free(struct large *l);
+void *_ba_large_realloc(struct large *l, size_t n);
+void _ba_large_release(struct heap *h);
+void _ba_large_drop_kept(void);
 
 /* malloc.c */
-void *ba_alloc(size_t n, size_t align, int *zero);
+void *_ba_heap_alloc(struct heap *h, size_t n, size_t align, int *zero);
+void *_ba_malloc_slow(size_t n);
+void _ba_free_slow(void *p);
+
+/* check.c: the first broken invariant's code, else 0. */
+int _ba_heap_check(struct heap *h);
+
+#pragma GCC visibility pop
 
 #endif

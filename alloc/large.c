@@ -1,200 +1,232 @@
 /* Large blocks, above MEDIUM_MAX or aligned beyond what an arena offers:
- * a mapping each, found by address in an open-addressed table, so free()
- * checks the pointer without touching the block.  A few freed mappings are
- * kept for reuse (the hysteresis for large ping-pong), and realloc moves a
- * mapping with mremap instead of copying. */
-#include "heap.h"
+ * a mapping each, found by address in the process's open-addressed table,
+ * so free() checks the pointer without touching the block.  A few freed
+ * mappings are kept for reuse by any heap (the hysteresis for large
+ * ping-pong), and realloc moves a mapping with mremap instead of copying. */
+#include "run.h"
 
-static size_t slot_of(struct heap *h, uintptr_t addr)
+static size_t slot_of(uintptr_t addr)
 {
-	uint64_t x = (uint64_t)(addr >> h->page_shift) * 0x9E3779B97F4A7C15ULL;
+	uint64_t x = (uint64_t)(addr >> PAGE_SHIFT) * 0x9E3779B97F4A7C15ULL;
 
-	return (size_t)(x >> 40) & (h->large_cap - 1);
+	return (size_t)(x >> 40) & (PROC->large_cap - 1);
 }
 
-struct large *large_find(struct heap *h, const void *p)
+struct large *_ba_large_find(const void *p)
 {
-	if (!h->large_cap)
+	struct proc *pr = PROC;
+
+	if (!pr->large_cap)
 		return NULL;
-	for (size_t i = slot_of(h, (uintptr_t)p);; i = (i + 1) & (h->large_cap - 1)) {
-		if (h->large[i].addr == (uintptr_t)p)
-			return &h->large[i];
-		if (!h->large[i].addr)
+	for (size_t i = slot_of((uintptr_t)p);; i = (i + 1) & (pr->large_cap - 1)) {
+		if (pr->large[i].addr == (uintptr_t)p)
+			return &pr->large[i];
+		if (!pr->large[i].addr)
 			return NULL;
 	}
 }
 
-/* Whether the canary after a large block's request is intact. */
-int large_canary_ok(struct heap *h, const struct large *l)
+static void count(struct large *l, long sign)
 {
-	return canary_intact(h, l->addr, l->req, l->mapped);
+	l->heap->big.live += (size_t)sign;
+	l->heap->big.requested += (size_t)sign * l->req;
+	l->heap->big.in_use += (size_t)sign * l->mapped;
 }
 
-static void table_put(struct heap *h, struct large *e)
+static void table_put(struct large *e)
 {
-	size_t i = slot_of(h, e->addr);
+	size_t i = slot_of(e->addr);
 
-	while (h->large[i].addr)
-		i = (i + 1) & (h->large_cap - 1);
-	h->large[i] = *e;
+	while (PROC->large[i].addr)
+		i = (i + 1) & (PROC->large_cap - 1);
+	PROC->large[i] = *e;
+	PROC->large_count++;
+	count(&PROC->large[i], 1);
 }
 
 /* Keeps the table at most half full; 0 on success. */
-static int table_reserve(struct heap *h)
+static int table_reserve(void)
 {
-	if (2 * (h->large_count + 1) <= h->large_cap)
+	struct proc *pr = PROC;
+
+	if (2 * (pr->large_count + 1) <= pr->large_cap)
 		return 0;
-	size_t old_cap = h->large_cap, cap = old_cap ? 2 * old_cap : 16;
-	struct large *old = h->large, *t = meta_alloc(h, cap * sizeof *t);
+	size_t old_cap = pr->large_cap, cap = old_cap ? 2 * old_cap : 16;
+	struct large *old = pr->large, *t = _ba_meta_alloc(cap * sizeof *t);
 	if (!t)
 		return -1;
-	h->large = t;
-	h->large_cap = cap;
+	pr->large = t;
+	pr->large_cap = cap;
 	for (size_t i = 0; i < old_cap; i++)
-		if (old[i].addr)
-			table_put(h, &old[i]);
+		if (old[i].addr) {
+			size_t j = slot_of(old[i].addr);
+			while (t[j].addr)
+				j = (j + 1) & (cap - 1);
+			t[j] = old[i];
+		}
 	if (old)
-		meta_free(h, old, old_cap * sizeof *old);
+		_ba_meta_free(old, old_cap * sizeof *old);
 	return 0;
 }
 
 /* Removes e, moving later entries of its probe run back (no tombstones). */
-static void table_delete(struct heap *h, struct large *e)
+static void table_delete(struct large *e)
 {
-	size_t mask = h->large_cap - 1, hole = (size_t)(e - h->large);
+	struct large *t = PROC->large;
+	size_t mask = PROC->large_cap - 1, hole = (size_t)(e - t);
 
-	h->large[hole].addr = 0;
-	for (size_t i = (hole + 1) & mask; h->large[i].addr; i = (i + 1) & mask) {
-		size_t want = slot_of(h, h->large[i].addr);
+	count(e, -1);
+	t[hole].addr = 0;
+	for (size_t i = (hole + 1) & mask; t[i].addr; i = (i + 1) & mask) {
+		size_t want = slot_of(t[i].addr);
 		if (((i - want) & mask) >= ((i - hole) & mask)) {
-			h->large[hole] = h->large[i];
-			h->large[i].addr = 0;
+			t[hole] = t[i];
+			t[i].addr = 0;
 			hole = i;
 		}
 	}
-	h->large_count--;
+	PROC->large_count--;
 }
 
 /* kept[] holds freed mappings oldest first; slots past the last are 0. */
-static void kept_remove(struct heap *h, unsigned i)
+static void kept_remove(unsigned i)
 {
-	h->st.dirty -= h->kept[i].mapped;
+	struct proc *pr = PROC;
+
+	pr->kept_bytes -= pr->kept[i].mapped;
 	for (; i + 1 < LARGE_KEPT; i++)
-		h->kept[i] = h->kept[i + 1];
-	h->kept[LARGE_KEPT - 1].addr = 0;
+		pr->kept[i] = pr->kept[i + 1];
+	pr->kept[LARGE_KEPT - 1].addr = 0;
 }
 
 /* A kept mapping that fits len without wasting more than a quarter. */
-static void *take_kept(struct heap *h, size_t len, size_t align, size_t *mapped)
+static void *take_kept(size_t len, size_t align, size_t *mapped)
 {
-	for (unsigned i = 0; i < LARGE_KEPT && h->kept[i].addr; i++) {
-		struct large *k = &h->kept[i];
+	for (unsigned i = 0; i < LARGE_KEPT && PROC->kept[i].addr; i++) {
+		struct large *k = &PROC->kept[i];
 		if (k->mapped >= len && k->mapped - len <= len / 4 && !(k->addr & (align - 1))) {
 			void *p = (void *)k->addr;
 			*mapped = k->mapped;
-			kept_remove(h, i);
+			kept_remove(i);
 			return p;
 		}
 	}
 	return NULL;
 }
 
-void *large_alloc(struct heap *h, size_t n, size_t align, int *zero)
+void *_ba_large_alloc(struct heap *h, size_t n, size_t align, int *zero)
 {
-	size_t len = page_round(h, n ? n : 1), mapped = len;
+	size_t len = page_round(n ? n : 1), mapped = len;
 
-	if (len < n || table_reserve(h))
+	if (len < n || table_reserve())
 		return NULL;
-	void *p = take_kept(h, len, align, &mapped);
+	void *p = take_kept(len, align, &mapped);
 	*zero = !p;
-	if (!p && !(p = os_map(h, len, align)))
+	if (!p && !(p = _ba_vm_map(len, align)))
 		return NULL;
-	struct large e = { (uintptr_t)p, mapped, n };
-	table_put(h, &e);
-	h->large_count++;
-	canary_set(h, (uintptr_t)p, n, mapped);
+	struct large e = { (uintptr_t)p, mapped, n, h };
+	table_put(&e);
+	canary_set((uintptr_t)p, n, mapped);
 	return p;
 }
 
 /* Whether p was a large block that is kept or was unmapped lately: a
  * second free of it is then a double free, not a foreign pointer. */
-static int large_was_freed(struct heap *h, const void *p)
+static int large_was_freed(const void *p)
 {
 	for (unsigned i = 0; i < LARGE_KEPT; i++)
-		if (h->kept[i].addr == (uintptr_t)p)
+		if (PROC->kept[i].addr == (uintptr_t)p)
 			return 1;
-	for (unsigned i = 0; i < sizeof h->unmapped / sizeof h->unmapped[0]; i++)
-		if (h->unmapped[i] == (uintptr_t)p)
+	for (unsigned i = 0; i < sizeof PROC->unmapped / sizeof PROC->unmapped[0]; i++)
+		if (PROC->unmapped[i] == (uintptr_t)p)
 			return 1;
 	return 0;
 }
 
-/* What a pointer that is no large block's start is, for the message: on
- * the way to an abort, so a scan of the whole table costs nothing. */
-const char *large_misuse(struct heap *h, const void *p)
+/* What a pointer that is no large block's start is: on the way to an
+ * abort, so a scan of the whole table costs nothing. */
+enum misuse _ba_large_misuse(const void *p)
 {
-	for (size_t i = 0; i < h->large_cap; i++)
-		if (h->large[i].addr && (uintptr_t)p - h->large[i].addr < h->large[i].mapped)
-			return "not the start of a block";
-	return large_was_freed(h, p) ? "double free" : "invalid pointer (not from barealloc)";
+	for (size_t i = 0; i < PROC->large_cap; i++)
+		if (PROC->large[i].addr && (uintptr_t)p - PROC->large[i].addr < PROC->large[i].mapped)
+			return MISUSE_INTERIOR;
+	return large_was_freed(p) ? MISUSE_DOUBLE : MISUSE_FOREIGN;
 }
 
-
-static void unmap_block(struct heap *h, uintptr_t addr, size_t len)
+static void unmap_block(uintptr_t addr, size_t len)
 {
-	os_unmap(h, (void *)addr, len);
-	h->unmapped[h->unmapped_next++ % (sizeof h->unmapped / sizeof h->unmapped[0])] = addr;
+	_ba_vm_unmap((void *)addr, len);
+	PROC->unmapped[PROC->unmapped_next++ % (sizeof PROC->unmapped / sizeof PROC->unmapped[0])] = addr;
 }
 
 /* Keeps the freed mapping for reuse, evicting the oldest kept ones while
  * there are LARGE_KEPT of them or more than LARGE_KEPT_MAX bytes. */
-void large_free(struct heap *h, struct large *l)
+void _ba_large_free(struct large *l)
 {
+	struct proc *pr = PROC;
 	struct large k = *l;
-	table_delete(h, l);
+
+	table_delete(l);
 	if (k.mapped > LARGE_KEPT_MAX) {
-		unmap_block(h, k.addr, k.mapped);
+		unmap_block(k.addr, k.mapped);
 		return;
 	}
-	size_t kept = 0;
-	for (unsigned i = 0; i < LARGE_KEPT; i++)
-		kept += h->kept[i].addr ? h->kept[i].mapped : 0;
-	while (h->kept[0].addr && (h->kept[LARGE_KEPT - 1].addr || kept + k.mapped > LARGE_KEPT_MAX)) {
-		struct large old = h->kept[0];
-		kept -= old.mapped;
-		kept_remove(h, 0);
-		unmap_block(h, old.addr, old.mapped);
+	while (pr->kept[0].addr &&
+	       (pr->kept[LARGE_KEPT - 1].addr || pr->kept_bytes + k.mapped > LARGE_KEPT_MAX)) {
+		struct large old = pr->kept[0];
+		kept_remove(0);
+		unmap_block(old.addr, old.mapped);
 	}
 	unsigned i = 0;
-	while (h->kept[i].addr)
+	while (pr->kept[i].addr)
 		i++;
-	h->kept[i] = k;
-	h->st.dirty += k.mapped;
+	pr->kept[i] = k;
+	pr->kept_bytes += k.mapped;
 }
 
 /* realloc of a large block to n > MEDIUM_MAX: mremap may move the pages
  * without copying them.  NULL when the kernel cannot. */
-void *large_realloc(struct heap *h, struct large *l, size_t n)
+void *_ba_large_realloc(struct large *l, size_t n)
 {
-	size_t len = page_round(h, n);
+	size_t len = page_round(n);
 
 	if (len < n)
 		return NULL;
 	struct large e = *l;
 	if (len != e.mapped) {
-		void *p = os_remap(h, (void *)e.addr, e.mapped, len);
+		void *p = _ba_vm_remap((void *)e.addr, e.mapped, len);
 		if (!p)
 			return NULL;
-		table_delete(h, l);
+		table_delete(l);
 		e.addr = (uintptr_t)p;
 		e.mapped = len;
 		e.req = n;
-		table_put(h, &e);
-		h->large_count++;
-		canary_set(h, (uintptr_t)p, n, len);
+		table_put(&e);
+		canary_set((uintptr_t)p, n, len);
 		return p;
 	}
+	count(l, -1);
 	l->req = n;
-	canary_set(h, l->addr, n, len);
+	count(l, 1);
+	canary_set(l->addr, n, len);
 	return (void *)l->addr;
+}
+
+/* Unmaps every large block of h. */
+void _ba_large_release(struct heap *h)
+{
+	for (size_t i = 0; i < PROC->large_cap; i++)
+		while (PROC->large[i].addr && PROC->large[i].heap == h) {
+			_ba_vm_unmap((void *)PROC->large[i].addr, PROC->large[i].mapped);
+			table_delete(&PROC->large[i]);
+		}
+}
+
+/* Unmaps the kept mappings. */
+void _ba_large_drop_kept(void)
+{
+	while (PROC->kept[0].addr) {
+		_ba_vm_unmap((void *)PROC->kept[0].addr, PROC->kept[0].mapped);
+		kept_remove(0);
+	}
 }

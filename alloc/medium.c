@@ -1,62 +1,71 @@
 /* Medium blocks, above SMALL_MAX and up to MEDIUM_MAX: a span of whole
  * pages each, page-aligned, so the span's first page describes the block
  * and free() needs no header in the block. */
-#include "heap.h"
+#include "run.h"
 
-static void set_request(struct heap *h, struct page *pg, size_t n)
+static size_t span_bytes(struct page *pg)
+{
+	return (size_t)pg->npages << PAGE_SHIFT;
+}
+
+static void count(struct heap *h, struct page *pg, long sign)
+{
+	h->big.live += (size_t)sign;
+	h->big.requested += (size_t)sign * pg->u.req;
+	h->big.in_use += (size_t)sign * span_bytes(pg);
+}
+
+static void set_request(struct page *pg, size_t n)
 {
 	pg->u.req = n;
-	canary_set(h, page_addr(h, pg), n, (size_t)pg->npages << h->page_shift);
+	canary_set(page_addr(pg), n, span_bytes(pg));
 }
 
 /* align is a power of two; above the page size the span is over-allocated
  * and its unaligned head freed, which an arena's own alignment bounds. */
-void *medium_alloc(struct heap *h, size_t n, size_t align, int *zero)
+void *_ba_medium_alloc(struct heap *h, size_t n, size_t align, int *zero)
 {
-	size_t np = page_round(h, n ? n : 1) >> h->page_shift;
-	size_t lead = align > h->page ? (align >> h->page_shift) - 1 : 0;
-	struct page *pg = span_alloc(h, np + lead);
+	size_t np = page_round(n ? n : 1) >> PAGE_SHIFT;
+	size_t lead = align > PAGE ? (align >> PAGE_SHIFT) - 1 : 0;
+	struct page *pg = _ba_span_alloc(h, np + lead);
 
 	if (!pg)
 		return NULL;
 	*zero = pg->dirty != DIRTY;
-	size_t skip = ((align - (page_addr(h, pg) & (align - 1))) & (align - 1)) >> h->page_shift;
+	size_t skip = ((align - (page_addr(pg) & (align - 1))) & (align - 1)) >> PAGE_SHIFT;
 	struct page *head = pg;
 	size_t total = pg->npages;
 	pg += skip;
-	span_ends(pg, total - skip, SPAN_MEDIUM);       /* before the head merges with neighbours */
+	_ba_span_ends(pg, total - skip, &_ba_kind_medium);      /* before the head merges */
 	if (skip) {
-		span_ends(head, skip, SPAN_INNER);
-		span_free(h, head);
+		_ba_span_ends(head, skip, &_ba_kind_inner);
+		_ba_span_free(h, head);
 	}
-	span_shrink(h, pg, np);
-	set_request(h, pg, n);
-	return (void *)page_addr(h, pg);
+	_ba_span_shrink(h, pg, np);
+	set_request(pg, n);
+	count(h, pg, 1);
+	return (void *)page_addr(pg);
 }
 
-/* The first page of the medium block p, or an abort naming what p is. */
-struct page *medium_page(struct heap *h, struct arena *a, const void *p, const char *fn)
+void _ba_medium_free(struct heap *h, struct page *pg)
 {
-	uintptr_t off = (uintptr_t)p - a->base;
-	struct page *pg = &a->pages[off >> h->page_shift];
-
-	if (pg->kind != SPAN_MEDIUM || (off & (h->page - 1)))
-		ba_misuse(fn, p, span_containing(a, pg)->kind == SPAN_FREE ? "double free"
-									 : "not the start of a block");
-	if (!canary_intact(h, (uintptr_t)p, pg->u.req, (size_t)pg->npages << h->page_shift))
-		ba_misuse(fn, p, "overflow past the end of the block");
-	return pg;
+	count(h, pg, -1);
+	_ba_span_free(h, pg);
+	_ba_tidy(h, page_arena(pg));
 }
 
 /* Resizes in place when the pages allow: shrinking frees the tail, growing
  * takes pages from a free span right after.  0 on success. */
-int medium_resize(struct heap *h, struct page *pg, size_t n)
+int _ba_medium_resize(struct heap *h, struct page *pg, size_t n)
 {
-	size_t np = page_round(h, n) >> h->page_shift;
+	size_t np = page_round(n) >> PAGE_SHIFT, bytes = span_bytes(pg), req = pg->u.req;
 
-	if (np > pg->npages && span_grow(h, pg, np))
+	if (np > pg->npages && _ba_span_grow(h, pg, np))
 		return -1;
-	span_shrink(h, pg, np);
-	set_request(h, pg, n);
+	_ba_span_shrink(h, pg, np);
+	set_request(pg, n);
+	h->big.in_use += span_bytes(pg) - bytes;
+	h->big.requested += n - req;
+	_ba_tidy(h, page_arena(pg));
 	return 0;
 }

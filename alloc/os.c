@@ -1,101 +1,77 @@
-/* The only bridge between the allocator and the kernel: mappings, with the
- * counts that ba_stats reports, and the abort on misuse. */
-#include "heap.h"
+/* The glue for the freestanding runtime: raw syscalls, and the auxiliary
+ * vector that _start found.  The only file in alloc/ that includes
+ * ba_sys.h. */
+#include "ba_sys.h"
+#include "barealloc.h"
+#include "os.h"
 
-#ifdef BA_TESTING
-#include "hooks.h"
-static long fail_after, fail_count;
+_Static_assert((int)OS_ENOMEM == (int)ENOMEM && (int)OS_EINVAL == (int)EINVAL,
+	       "os.h's errno values are Linux's");
+_Static_assert((int)OS_NONE == (int)PROT_NONE && (int)OS_READ == (int)PROT_READ &&
+	       (int)OS_RW == (PROT_READ | PROT_WRITE), "os.h's protections are mmap's");
 
-void ba_test_fail_maps(long after, long count)
+/* The freestanding runtime's errno: nothing else in it sets one. */
+int errno;
+
+size_t _ba_os_page_size(void)
 {
-	fail_after = after;
-	fail_count = count;
+	return ba_getauxval(AT_PAGESZ);
 }
 
-/* True when this mapping call is one that the test asked to fail. */
-static int injected_failure(void)
+int _ba_os_random(void *buf, size_t n)
 {
-	if (fail_after > 0) {
-		fail_after--;
-		return 0;
-	}
-	if (fail_count == 0)
-		return 0;
-	if (fail_count > 0)
-		fail_count--;
-	return 1;
-}
-#else
-#define injected_failure() 0
-#endif
+	const unsigned char *rnd = (const unsigned char *)ba_getauxval(AT_RANDOM);
+	unsigned char *out = buf;
 
-static void count_mapped(struct heap *h, long delta)
-{
-	h->st.mapped += delta;
-	if (h->st.mapped > h->st.mapped_peak)
-		h->st.mapped_peak = h->st.mapped;
+	for (size_t i = 0; i < n; i++)
+		out[i] = rnd ? rnd[i] : 0;
+	if (rnd)
+		return 1;
+	return (size_t)sys_getrandom(buf, n, GRND_NONBLOCK) == n;
 }
 
-/* Over-maps by align - page and trims both ends when the kernel's address
- * is not aligned already: three syscalls only for a new arena or an
- * over-aligned large block. */
-void *os_map(struct heap *h, size_t len, size_t align)
+void *_ba_os_map(size_t len)
 {
-	size_t extra = align > h->page ? align - h->page : 0;
+	long r = sys_mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	if (len + extra < len || len + extra > PTRDIFF_MAX || injected_failure())
-		return NULL;
-	h->st.mmap_calls++;
-	long r = sys_mmap(0, len + extra, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (sys_failed(r))
-		return NULL;
-	uintptr_t start = (uintptr_t)r, aligned = (start + align - 1) & ~(uintptr_t)(align - 1);
-	if (aligned > start) {
-		h->st.munmap_calls++;
-		sys_munmap((void *)start, aligned - start);
-	}
-	if (start + extra > aligned) {
-		h->st.munmap_calls++;
-		sys_munmap((void *)(aligned + len), start + extra - aligned);
-	}
-	count_mapped(h, (long)len);
-	return (void *)aligned;
+	return sys_failed(r) ? NULL : (void *)r;
 }
 
 /* munmap only fails for arguments barealloc never passes, or when splitting
  * a mapping would pass vm.max_map_count; barealloc unmaps whole mappings
  * or their ends, and free must not change errno, so the result is ignored. */
-void os_unmap(struct heap *h, void *p, size_t len)
+void _ba_os_unmap(void *p, size_t len)
 {
-	h->st.munmap_calls++;
 	sys_munmap(p, len);
-	count_mapped(h, -(long)len);
 }
 
-void *os_remap(struct heap *h, void *p, size_t old, size_t len)
+void *_ba_os_remap(void *p, size_t old, size_t len)
 {
-	if (len > old && injected_failure())
-		return NULL;
-	h->st.mremap_calls++;
 	long r = sys_mremap(p, old, len, MREMAP_MAYMOVE, 0);
-	if (sys_failed(r))
-		return NULL;
-	count_mapped(h, (long)len - (long)old);
-	return (void *)r;
+
+	return sys_failed(r) ? NULL : (void *)r;
 }
 
 /* MADV_DONTNEED, not MADV_FREE: the pages leave the resident set at once
  * and read as zero afterwards, which calloc relies on. */
-void os_purge(struct heap *h, void *p, size_t len)
+void _ba_os_purge(void *p, size_t len)
 {
-	h->st.madvise_calls++;
 	sys_madvise(p, len, MADV_DONTNEED);
 }
 
-int os_protect(void *p, size_t len, int prot)
+int _ba_os_protect(void *p, size_t len, enum os_prot prot)
 {
-	return (int)sys_mprotect(p, len, prot);
+	return (int)sys_mprotect(p, len, (int)prot);
+}
+
+int _ba_os_errno(void)
+{
+	return errno;
+}
+
+void _ba_os_set_errno(int e)
+{
+	errno = e;
 }
 
 static char *append(char *at, const char *s)
@@ -105,9 +81,7 @@ static char *append(char *at, const char *s)
 	return at;
 }
 
-/* One line on fd 2, then SIGABRT.  Nothing here writes allocator state, so
- * the heap is exactly as the misuse found it. */
-_Noreturn void ba_misuse(const char *fn, const void *p, const char *why)
+_Noreturn void _ba_os_misuse(const char *fn, const void *p, const char *why)
 {
 	char line[160], hex[BA_XTOA_SIZE], *at = line;
 	unsigned long long abrt = 1ULL << (SIGABRT - 1);

@@ -1,10 +1,10 @@
 /* Small blocks: 80 size classes up to 64 KiB, each served from runs of
- * equal blocks.  malloc and free are O(1): a ring of free block indices
- * and a state word per block, both out of band, so a write after free or
- * an overflow cannot steer them. */
-#include "heap.h"
+ * equal blocks (struct run in heap.h; the fast paths are in run.h).  This
+ * file is their slow side: making a run, keeping the bin lists, and what
+ * free's trigger calls for. */
+#include "run.h"
 
-uint32_t class_size(unsigned cls)
+uint32_t _ba_class_size(unsigned cls)
 {
 	if (cls < 16)
 		return 16 * (cls + 1);
@@ -12,132 +12,194 @@ uint32_t class_size(unsigned cls)
 	return base + (base >> 3) * (((cls - 16) & 7) + 1);
 }
 
-static void bin_remove(struct heap *h, struct run *r)
+struct geometry {
+	uint32_t nblocks, slots;        /* slots: the ring's capacity, a power of two */
+	size_t bytes;
+};
+
+static uint32_t pow2_above(uint32_t n)  /* the least power of two >= n */
+{
+	return n <= 1 ? 1 : 1u << (32 - __builtin_clz(n - 1));
+}
+
+/* Above 4 KiB a run is RUN_BIG_BLOCKS blocks, a whole number of pages.
+ * Below, it spans about RUN_BYTES.  Up to 256 bytes, where a run has
+ * hundreds of blocks and its slots are most of the metadata, a class that
+ * does not fill RUN_BYTES exactly gets 2^k - 1 blocks, so that the ring's
+ * power of two (the blocks plus the sentinel slot) is used in full; the
+ * tail it leaves is one block, under 0.4 %. */
+static struct geometry run_geometry(uint32_t size)
+{
+	struct geometry g;
+
+	if (size > 4096) {
+		g.nblocks = RUN_BIG_BLOCKS;
+	} else {
+		g.nblocks = RUN_BYTES / size;
+		if (size <= 256 && g.nblocks * size != RUN_BYTES)
+			g.nblocks = pow2_above(g.nblocks + 2) / 2 - 1;
+	}
+	g.bytes = page_round((size_t)g.nblocks * size);
+	g.slots = pow2_above(g.nblocks + (g.bytes > (size_t)g.nblocks * size));
+	return g;
+}
+
+static size_t run_meta_size(const struct run *r)
+{
+	return sizeof(struct run) + (r->mask + 1) * sizeof(union slot);
+}
+
+/* r became the first run of its list: malloc takes from it, and its
+ * trigger waits 2^32 frees (it never needs one). */
+static void set_head(struct heap *h, struct run *r)
+{
+	if (r->place == RUN_EMPTY)
+		h->dirty -= run_bytes(r);
+	r->place = RUN_HEAD;
+	r->trigger = r->tail - 1;
+}
+
+static void bin_unlink(struct heap *h, struct run *r)
 {
 	if (r->prev)
 		r->prev->next = r->next;
-	else
-		h->bins[r->cls] = r->next;
+	else if ((h->bins[r->cls] = r->next ? r->next : NO_RUN) != NO_RUN)
+		set_head(h, r->next);
 	if (r->next)
 		r->next->prev = r->prev;
-	r->listed = 0;
 }
 
-static void run_drop(struct heap *h, struct run *r)
-{
-	if (r->listed)
-		bin_remove(h, r);
-	span_free(h, r->span);
-	meta_free(h, r, run_meta_size(r->nblocks));
-}
-
-/* Puts r at the head of its bin.  An empty run that the bin kept at its
- * head for the next malloc is no longer needed there, so it goes. */
+/* Lists r, which has a free block: first if its class has no run, else
+ * right after the head, so that malloc finishes the head's blocks first. */
 static void bin_insert(struct heap *h, struct run *r)
 {
-	struct run **head = &h->bins[r->cls];
+	struct run *head = h->bins[r->cls];
 
-	if (*head && (*head)->nfree == (*head)->fresh)
-		run_drop(h, *head);
-	r->prev = NULL;
-	r->next = *head;
-	if (*head)
-		(*head)->prev = r;
-	*head = r;
-	r->listed = 1;
+	if (head == NO_RUN) {
+		r->prev = r->next = NULL;
+		h->bins[r->cls] = r;
+		set_head(h, r);
+		return;
+	}
+	r->prev = head;
+	r->next = head->next;
+	if (head->next)
+		head->next->prev = r;
+	head->next = r;
+	r->place = RUN_LISTED;
+	r->trigger = r->head + r->nblocks;      /* the free that empties it */
 }
 
-/* At least 64 KiB or 8 blocks, so that a run's tail waste stays small:
- * above 4 KiB every class times 8 is a whole number of pages. */
+/* A new run, the first of its class's list (which is empty).  Its ring
+ * holds every block in address order. */
 static struct run *run_new(struct heap *h, unsigned cls)
 {
-	uint32_t size = class_size(cls);
-	size_t bytes = page_round(h, size <= 4096 ? 65536 : 8 * (size_t)size);
-	unsigned nblocks = (unsigned)(bytes / size);
-	struct run *r = meta_alloc(h, run_meta_size(nblocks));
-	struct page *pg = r ? span_alloc(h, bytes >> h->page_shift) : NULL;
+	uint32_t size = _ba_class_size(cls);
+	struct geometry g = run_geometry(size);
+	size_t meta = sizeof(struct run) + g.slots * sizeof(union slot);
+	struct run *r = _ba_meta_alloc(meta);
+	struct page *pg = r ? _ba_span_alloc(h, g.bytes >> PAGE_SHIFT) : NULL;
 
 	if (!pg) {
 		if (r)
-			meta_free(h, r, run_meta_size(nblocks));
+			_ba_meta_free(r, meta);
 		return NULL;
 	}
-	r->base = page_addr(h, pg);
+	uint16_t state = pg->dirty == DIRTY ? STATE_FREE : STATE_ZERO;
+	for (uint32_t i = 0; i < g.slots; i++)
+		r->slot[i].word = i | (uint32_t)(i < g.nblocks ? state : STATE_NONE) << 16;
+	r->tail = g.nblocks;
+	r->mask = g.slots - 1;
+	r->base = page_addr(pg);
+	r->magic = run_magic(size);
 	r->size = size;
-	r->recip = 0xffffffffu / size + 1;
-	r->nblocks = (uint16_t)nblocks;
+	r->heap = h;
+	r->nblocks = (uint16_t)g.nblocks;
 	r->cls = (uint8_t)cls;
-	r->zeroed = pg->dirty != DIRTY;
 	r->span = pg;
-	memset(run_state(r), 0xff, 2 * (size_t)nblocks);      /* every block FREE_MARK */
-	span_mark(pg, pg->npages, SPAN_RUN);
-	for (size_t i = 0; i < bytes >> h->page_shift; i++)
-		pg[i].u.run = r;
+	_ba_span_mark(pg, pg->npages, r);
+	r->all_next = h->runs;
+	if (h->runs)
+		h->runs->all_prev = r;
+	h->runs = r;
 	bin_insert(h, r);
 	return r;
 }
 
-/* Gives an empty run's span back, unless it is its class's only run: a
- * malloc/free ping-pong must not create and destroy a run each time. */
-static void run_release(struct heap *h, struct run *r)
+/* The class's head run, with a free block: the head itself, or, when it
+ * is full, the next run of the list (the full one leaves the list until a
+ * block of it is freed), or a new run.  NULL when no memory is left. */
+struct run *_ba_bin_refill(struct heap *h, unsigned cls)
 {
-	if (h->bins[r->cls] != r || r->next)
-		run_drop(h, r);
+	struct run *r = h->bins[cls];
+
+	if (r != NO_RUN && r->head != r->tail)
+		return r;
+	if (r != NO_RUN) {
+		bin_unlink(h, r);
+		r->place = RUN_FULL;
+		r->trigger = r->tail + 1;
+	}
+	r = h->bins[cls];
+	return r != NO_RUN ? r : run_new(h, cls);
 }
 
-/* At a purge: the empty runs that bins kept for the next malloc go too,
- * so that they do not pin otherwise empty arenas. */
-void small_release_empty(struct heap *h)
+/* free's trigger: tail reached r->trigger (enum run_place says why). */
+void _ba_run_trigger(struct run *r)
 {
-	for (unsigned cls = 0; cls < NCLASSES; cls++) {
-		struct run *r = h->bins[cls];
-		if (r && r->nfree == r->fresh)
-			run_drop(h, r);
+	struct heap *h = r->heap;
+
+	switch (r->place) {
+	case RUN_FULL:          /* its first free block: back in the list */
+		bin_insert(h, r);
+		break;
+	case RUN_LISTED:        /* every block free: kept for reuse, as dirty memory */
+		r->place = RUN_EMPTY;
+		r->trigger = r->tail - 1;
+		h->dirty += run_bytes(r);
+		_ba_tidy(h, NULL);
+		break;
+	default:                /* the counters came round to the trigger: wait again */
+		r->trigger = r->tail - 1;
 	}
 }
 
-/* The run with a never-used or free block at the head of the bin, after
- * dropping full runs from the list. */
-static struct run *bin_run(struct heap *h, unsigned cls)
+/* The run's span goes back to the spans, its metadata to the regions. */
+void _ba_run_drop(struct run *r)
 {
-	struct run *r;
+	struct heap *h = r->heap;
 
-	while ((r = h->bins[cls]) && r->fresh == r->nblocks && !r->nfree)
-		bin_remove(h, r);
-	return r ? r : run_new(h, cls);
+	if (r->place != RUN_FULL)
+		bin_unlink(h, r);
+	if (r->place == RUN_EMPTY)
+		h->dirty -= run_bytes(r);
+	if (r->all_prev)
+		r->all_prev->all_next = r->all_next;
+	else
+		h->runs = r->all_next;
+	if (r->all_next)
+		r->all_next->all_prev = r->all_prev;
+	_ba_span_free(h, r->span);
+	_ba_meta_free(r, run_meta_size(r));
 }
 
-/* small_index, out of line for the callers off the fast path. */
-size_t small_check(struct run *r, const void *p, const char *fn)
+/* At a purge: every run with no live block goes, the heads too, so that
+ * they do not pin otherwise empty arenas. */
+void _ba_release_empty_runs(struct heap *h)
 {
-	return small_index(r, p, fn);
+	for (unsigned cls = 0; cls < NCLASSES; cls++)
+		for (struct run *r = h->bins[cls], *next; r && r != NO_RUN; r = next) {
+			next = r->next;
+			if (run_free_count(r) == r->nblocks)
+				_ba_run_drop(r);
+		}
 }
 
-/* The class's first run had no block left, or there was none; also the
- * out-of-line small_alloc for callers off the fast path. */
-void *small_alloc_slow(struct heap *h, unsigned cls, size_t n)
+/* Forgets every run of h, whose arenas are about to be unmapped. */
+void _ba_runs_forget(struct heap *h)
 {
-	if (!h->ready)
-		heap_get();
-	if (!bin_run(h, cls))
-		return NULL;
-	return small_alloc(h, cls, n);
-}
-
-/* A free made the run listable again, or empty (and not its bin's head). */
-void small_free_slow(struct heap *h, struct run *r)
-{
-	if (!r->listed)
-		bin_insert(h, r);
-	if (r->nfree == r->fresh)
-		run_release(h, r);
-}
-
-/* A new request size for live block idx, which its class still fits. */
-void small_resize(struct heap *h, struct run *r, size_t idx, size_t n)
-{
-	uintptr_t p = r->base + (uintptr_t)idx * r->size;
-
-	run_state(r)[idx] = (uint16_t)(r->size - n);
-	canary_set(h, p, n, r->size);
+	for (struct run *r = h->runs, *next; r; r = next) {
+		next = r->all_next;
+		_ba_meta_free(r, run_meta_size(r));
+	}
 }

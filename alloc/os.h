@@ -1,0 +1,52 @@
+/* The glue: the allocator's only bridge to the system.  Nothing else in
+ * alloc/ includes ba_sys.h or knows how the process started.  A backend
+ * implements these once: os.c for the freestanding runtime (raw syscalls,
+ * the auxiliary vector from _start); a shared library preloaded into a
+ * libc program is the other kind of backend, where nothing came from our
+ * own _start and errno is libc's.
+ *
+ * Preconditions, stated once: lengths and addresses are multiples of the
+ * page size; every call returns the kernel's verdict without touching
+ * errno (free must not change it); none allocates.  The allocator counts
+ * the calls itself (vm.c), so a backend only makes them. */
+#ifndef BA_OS_H
+#define BA_OS_H
+
+#include "ba_types.h"
+
+#pragma GCC visibility push(hidden)
+
+/* Linux's values on every ISA barealloc supports (os.c asserts them). */
+enum { OS_ENOMEM = 12, OS_EINVAL = 22 };
+enum os_prot { OS_NONE = 0, OS_READ = 1, OS_RW = 3 };      /* PROT_READ | PROT_WRITE */
+
+/* The kernel's page size: AT_PAGESZ, or whatever the backend can learn. */
+size_t _ba_os_page_size(void);
+
+/* Fills buf with n (at most 16) unpredictable bytes: AT_RANDOM, else
+ * getrandom.  0 when nothing random was available; buf is then zero. */
+int _ba_os_random(void *buf, size_t n);
+
+/* len bytes of fresh zeroed read-write memory, page aligned, or NULL. */
+void *_ba_os_map(size_t len);
+void _ba_os_unmap(void *p, size_t len);
+
+/* Moves or resizes a mapping without copying; NULL when it cannot (the
+ * old mapping is then untouched). */
+void *_ba_os_remap(void *p, size_t old, size_t len);
+
+/* The pages leave the resident set now and read as zero afterwards. */
+void _ba_os_purge(void *p, size_t len);
+
+int _ba_os_protect(void *p, size_t len, enum os_prot prot);
+
+int _ba_os_errno(void);
+void _ba_os_set_errno(int e);
+
+/* Writes "barealloc: fn(p): why" as one line on fd 2 and ends the process
+ * with SIGABRT, as abort(3) does.  Writes no allocator state. */
+_Noreturn void _ba_os_misuse(const char *fn, const void *p, const char *why);
+
+#pragma GCC visibility pop
+
+#endif

@@ -1,0 +1,40 @@
+/* The process: its state and the main heap's, the kind descriptors that
+ * stand for runs where there are none, start-up, and the arena map. */
+#include "run.h"
+
+/* bins[] of the main heap start as NO_RUN, so that its first malloc takes
+ * the slow path, which starts the process up. */
+union ba_state _ba_state __attribute__((aligned(4096))) = {
+	.main = { .bins = { [0 ... NCLASSES - 1] = NO_RUN }, .dirty_budget = DIRTY_MAX },
+};
+
+const struct run _ba_kind_free = { 0 }, _ba_kind_medium = { 0 }, _ba_kind_inner = { 0 },
+	_ba_no_run = { 0 };
+
+/* The glue's page size must be the one the page tables are built for
+ * (x86 Linux has no other); without it barealloc refuses to start, and
+ * every allocation fails with ENOMEM. */
+int _ba_proc_init(void)
+{
+	struct proc *p = PROC;
+
+	if (p->ready)
+		return 0;
+	if (_ba_os_page_size() != PAGE)
+		return -1;
+	_ba_os_random(&p->secret, sizeof p->secret);
+	p->ready = 1;
+	return 0;
+}
+
+/* Registers arena a at addr in the map, or clears the entry (a NULL);
+ * a leaf is metadata, made on first use.  -1 when it cannot be made. */
+int _ba_map_set(uintptr_t addr, struct arena *a)
+{
+	struct arena ***leaf = &PROC->map[(uint64_t)addr >> MAP_L1_SHIFT];
+
+	if (!*leaf && !(*leaf = _ba_meta_alloc(sizeof(struct arena *) << MAP_L2_BITS)))
+		return -1;
+	(*leaf)[(addr >> ARENA_SHIFT) & (((uintptr_t)1 << MAP_L2_BITS) - 1)] = a;
+	return 0;
+}

@@ -1,0 +1,92 @@
+/* The policy of giving memory back, with hysteresis.  Free pages and empty
+ * runs stay resident (dirty) up to a budget; past it the empty runs and
+ * arenas go, and the biggest free spans are given back with MADV_DONTNEED
+ * until half the budget is left.  The budget starts at DIRTY_MAX and grows,
+ * up to DIRTY_CAP, whenever a purged span or a new arena is needed within
+ * PURGE_WINDOW span operations of a purge: the program cycles a working
+ * set larger than the budget, and purging it would cost a syscall and page
+ * faults every cycle.  With no timer in a program without libc, the count
+ * of span operations is the clock. */
+#include "heap.h"
+
+/* span.c took purged pages or a new arena.  Right after a purge that
+ * means the purge was undone at once: the budget becomes what was given
+ * back since it last grew, or at least twice what it was, so that one
+ * cycle of a working set teaches it the working set's size. */
+void _ba_budget_undo(struct heap *h)
+{
+	if (!h->last_purge || h->span_ops - h->last_purge >= PURGE_WINDOW)
+		return;
+	size_t want = h->released > 2 * h->dirty_budget ? h->released : 2 * h->dirty_budget;
+
+	h->dirty_budget = want < DIRTY_CAP ? want : DIRTY_CAP;
+	h->released = 0;
+	h->last_purge = 0;      /* once per purge */
+}
+
+static unsigned empty_arenas(struct heap *h)
+{
+	unsigned n = 0;
+
+	for (struct arena *a = PROC->arenas; a; a = a->next)
+		n += a->heap == h && _ba_arena_is_empty(a);
+	return n;
+}
+
+/* Unmaps h's empty arenas beyond the ARENAS_KEPT that are always kept. */
+static void drop_empty_arenas(struct heap *h)
+{
+	unsigned empty = 0;
+
+	for (struct arena *a = PROC->arenas, *next; a; a = next) {
+		next = a->next;
+		if (a->heap == h && _ba_arena_is_empty(a) && ++empty > ARENAS_KEPT)
+			_ba_arena_drop(h, a);
+	}
+}
+
+static void purge_spans(struct heap *h)
+{
+	for (unsigned fl = FL_COUNT; fl-- > 0;)
+		for (unsigned sl = 1u << SL_BITS; sl-- > 0;)
+			for (struct page *pg = h->free_spans[fl][sl]; pg; pg = pg->u.free.next) {
+				if (h->dirty <= h->dirty_budget / 2)
+					return;
+				if (pg->dirty != DIRTY)
+					continue;
+				size_t bytes = (size_t)pg->npages << PAGE_SHIFT;
+				_ba_vm_purge((void *)page_addr(pg), bytes);
+				h->dirty -= bytes;
+				h->released += bytes;
+				pg->dirty = PURGED;
+			}
+}
+
+/* Over budget: empty runs and arenas go back, then dirty free spans are
+ * purged until half the budget is left, so that a working set above the
+ * budget pays one purge per half budget of frees, not one per free. */
+static void purge(struct heap *h)
+{
+	_ba_release_empty_runs(h);
+	drop_empty_arenas(h);
+	purge_spans(h);
+	h->last_purge = h->span_ops ? h->span_ops : 1;
+	_ba_meta_purge();
+}
+
+/* After memory came back to h: a span freed in arena a, or a run emptied
+ * (a NULL).  An arena that empties is unmapped at once while the budget is
+ * at its base; a program that cycles (the budget grew) keeps empty arenas
+ * up to the growth, so that its next cycle finds them mapped. */
+void _ba_tidy(struct heap *h, struct arena *a)
+{
+	unsigned empty = a && _ba_arena_is_empty(a) ? empty_arenas(h) : 0;
+
+	if (empty > ARENAS_KEPT &&
+	    (size_t)(empty - ARENAS_KEPT) * ARENA_SIZE > h->dirty_budget - DIRTY_MAX) {
+		drop_empty_arenas(h);
+		h->last_purge = h->span_ops;
+	} else if (h->dirty > h->dirty_budget) {
+		purge(h);
+	}
+}

@@ -1,0 +1,87 @@
+/* The glue's calls as the allocator makes them: counted for ba_stats,
+ * aligned where asked, and, in the test library, failed on demand. */
+#include "heap.h"
+
+#ifdef BA_TESTING
+#include "hooks.h"
+static long fail_after, fail_count;
+
+void ba_test_fail_maps(long after, long count)
+{
+	fail_after = after;
+	fail_count = count;
+}
+
+/* True when this mapping call is one that the test asked to fail. */
+static int injected_failure(void)
+{
+	if (fail_after > 0) {
+		fail_after--;
+		return 0;
+	}
+	if (fail_count == 0)
+		return 0;
+	if (fail_count > 0)
+		fail_count--;
+	return 1;
+}
+#else
+#define injected_failure() 0
+#endif
+
+static void count_mapped(long delta)
+{
+	PROC->vm.mapped += delta;
+	if (PROC->vm.mapped > PROC->vm.mapped_peak)
+		PROC->vm.mapped_peak = PROC->vm.mapped;
+}
+
+/* Over-maps by align - PAGE and trims both ends when the kernel's address
+ * is not aligned already: three calls only for a new arena or an
+ * over-aligned large block. */
+void *_ba_vm_map(size_t len, size_t align)
+{
+	size_t extra = align > PAGE ? align - PAGE : 0;
+
+	if (len + extra < len || len + extra > PTRDIFF_MAX || injected_failure())
+		return NULL;
+	PROC->vm.mmap++;
+	char *start = _ba_os_map(len + extra);
+	if (!start)
+		return NULL;
+	uintptr_t s = (uintptr_t)start, aligned = (s + align - 1) & ~(uintptr_t)(align - 1);
+	if (aligned > s) {
+		PROC->vm.munmap++;
+		_ba_os_unmap(start, aligned - s);
+	}
+	if (s + extra > aligned) {
+		PROC->vm.munmap++;
+		_ba_os_unmap((void *)(aligned + len), s + extra - aligned);
+	}
+	count_mapped((long)len);
+	return (void *)aligned;
+}
+
+void _ba_vm_unmap(void *p, size_t len)
+{
+	PROC->vm.munmap++;
+	_ba_os_unmap(p, len);
+	count_mapped(-(long)len);
+}
+
+void *_ba_vm_remap(void *p, size_t old, size_t len)
+{
+	if (len > old && injected_failure())
+		return NULL;
+	PROC->vm.mremap++;
+	void *q = _ba_os_remap(p, old, len);
+	if (q)
+		count_mapped((long)len - (long)old);
+	return q;
+}
+
+void _ba_vm_purge(void *p, size_t len)
+{
+	PROC->vm.madvise++;
+	_ba_os_purge(p, len);
+}
