@@ -55,7 +55,7 @@ all: $(foreach i,$(ISAS),$(BUILD)/$(i)/libbarealloc.a $(BUILD)/$(i)/libbarealloc
 define isa_rules
 B_$(1)     := $(BUILD)/$(1)
 ASMSRC_$(1) := start/$(1).asm syscall/$(1).asm $$(wildcard alloc/$(1)/*.asm)
-CSRC_$(1)  := $$(wildcard start/*.c) $$(filter-out $$(patsubst alloc/$(1)/%.asm,alloc/%.c,$$(wildcard alloc/$(1)/*.asm)),$$(wildcard alloc/*.c))
+CSRC_$(1)  := $$(wildcard start/*.c) $$(filter-out alloc/layout.c $$(patsubst alloc/$(1)/%.asm,alloc/%.c,$$(wildcard alloc/$(1)/*.asm)),$$(wildcard alloc/*.c))
 LIBOBJ_$(1) := $$(patsubst %,$(BUILD)/$(1)/%.o,$$(ASMSRC_$(1)) $$(CSRC_$(1)))
 TESTOBJ_$(1) := $(BUILD)/$(1)/tests/harness.c.o $$(patsubst %,$(BUILD)/$(1)/%.o,$$(wildcard tests/$(1)/*.asm))
 
@@ -82,7 +82,15 @@ $(BUILD)/$(1)/%.c.o: %.c | deps
 
 $(BUILD)/$(1)/%.asm.o: %.asm | deps
 	@mkdir -p $$(@D)
-	$(NASM) -f $(NASMFMT_$(1)) $(NASMFLAGS) $$(if $$(filter tests/%,$$<),,-DBA_LIBRARY) -MD $$(@:.o=.d) -o $$@ $$<
+	$(NASM) -f $(NASMFMT_$(1)) $(NASMFLAGS) -I$(BUILD)/$(1)/ $$(if $$(filter tests/%,$$<),,-DBA_LIBRARY) \
+		-MD $$(@:.o=.d) -o $$@ $$<
+
+# What the assembly fast paths know of the C structures (alloc/layout.c).
+$(BUILD)/$(1)/layout.inc: alloc/layout.c | deps
+	@mkdir -p $$(@D)
+	$(CC) $(CFLAGS) $(CFLAGS_$(1)) -MMD -MP -MT $$@ -MF $$@.d -S $$< -o $$@.s
+	sed -n 's/^->//p' $$@.s > $$@
+$$(patsubst %,$(BUILD)/$(1)/%.o,$$(wildcard alloc/$(1)/*.asm)): $(BUILD)/$(1)/layout.inc
 
 # The C twin of the byte loops, renamed, as a second implementation to test.
 $(BUILD)/$(1)/tests/mem_c.o: alloc/mem.c | deps
@@ -90,6 +98,12 @@ $(BUILD)/$(1)/tests/mem_c.o: alloc/mem.c | deps
 	$(CC) $(CFLAGS) $(CFLAGS_$(1)) $(CFLAGS_alloc/mem.c) -Dmemcpy=c_memcpy -Dmemmove=c_memmove \
 		-Dmemset=c_memset -Dmemcmp=c_memcmp -c $$< -o $$@
 $(BUILD)/$(1)/tests/mem: $(BUILD)/$(1)/tests/mem_c.o
+
+# The C twin of the fast paths, renamed, for tests/fast.c to compare.
+$(BUILD)/$(1)/tests/fast_c.o: alloc/fast.c | deps
+	@mkdir -p $$(@D)
+	$(CC) $(CFLAGS) $(CFLAGS_$(1)) -Dmalloc=c_malloc -Dfree=c_free -MMD -MP -c $$< -o $$@
+$(BUILD)/$(1)/tests/fast: $(BUILD)/$(1)/tests/fast_c.o
 
 # Every program: its objects, the library, linker.ld; plus an objdump -S
 # listing and a symbol table beside it, for reading what was built.

@@ -1,7 +1,7 @@
-/* The standard entry points: malloc, free, calloc, realloc, reallocarray
- * and malloc_usable_size.  malloc and free have a fast path for a small
- * block of the current heap; everything else takes the general path,
- * and every pointer goes through the choke point in block.c. */
+/* The standard entry points but the fast paths of malloc and free
+ * (fast.c): their slow paths, calloc, realloc, reallocarray and
+ * malloc_usable_size.  Every pointer goes through the choke point in
+ * block.c. */
 #include "run.h"
 
 /* align is a power of two.  A small block is aligned to align when its
@@ -28,7 +28,7 @@ void *_ba_heap_alloc(struct heap *h, size_t n, size_t align, int *zero)
 	return _ba_large_alloc(h, n, align > PAGE ? align : PAGE, zero);
 }
 
-__attribute__((noinline)) void *_ba_malloc_slow(size_t n)
+void *_ba_malloc_slow(size_t n)
 {
 	int zero;
 	void *p = _ba_heap_alloc(heap_current(), n, 16, &zero);
@@ -38,53 +38,10 @@ __attribute__((noinline)) void *_ba_malloc_slow(size_t n)
 	return p;
 }
 
-/* Fast path: a class with a run that has a free block.  Its budget, from
- * callgrind on x86-64 at -O2 (make bench): about 20 instructions up to
- * 256 bytes, 6 more up to 64 KiB for the class computation.  The slow
- * path is a tail call, so the fast path needs no stack frame. */
-void *malloc(size_t n)
-{
-	size_t m = n - 1;               /* n = 0 wraps: the slow path */
-	unsigned cls;
-
-	if (likely(m < 256))
-		cls = (unsigned)m >> 4;
-	else if (likely(m < SMALL_MAX))
-		cls = class_of(m);
-	else
-		return _ba_malloc_slow(n);
-	struct run *r = heap_current()->bins[cls];
-	uint32_t head = r->head;
-	if (unlikely(head == r->tail))
-		return _ba_malloc_slow(n);
-	return run_take(r, head, n);
-}
-
-__attribute__((noinline)) void _ba_free_slow(void *p)
+void _ba_free_slow(void *p)
 {
 	if (p)
 		_ba_block_free(_ba_block_of(p, "free"));
-}
-
-/* Fast path: a live block of a run whose request filled its class (state
- * word 0, so no canary), which is every check the choke point would make.
- * Everything else, NULL included, goes to the choke point.  Budget: about
- * 35 instructions (callgrind, x86-64, -O2): map lookup 13, index and
- * block-start test 5, state 3, ring and trigger 8. */
-void free(void *p)
-{
-	struct arena *a = arena_of((uintptr_t)p);
-
-	if (likely(a)) {
-		struct run *r = a->tab[page_index((uintptr_t)p)];
-		uintptr_t idx;
-		if (likely(run_index(r, (uintptr_t)p, &idx) && r->slot[idx].state == 0)) {
-			r->slot[idx].word |= SLOT_FREE;
-			run_put(r, idx);
-			return;
-		}
-	}
-	_ba_free_slow(p);
 }
 
 void *calloc(size_t nmemb, size_t size)
