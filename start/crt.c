@@ -25,7 +25,8 @@ static void run_ctors(ba_ctor *begin, ba_ctor *end, int argc, char **argv, char 
 		(*f)(argc, argv, envp);
 }
 
-_Noreturn void _ba_start_c(long *sp);
+/* Called by start/<isa>.asm: hidden, as every internal name is. */
+__attribute__((visibility("hidden"))) _Noreturn void _ba_start_c(long *sp);
 
 /* sp points at argc; argv, envp and auxv follow it, each list ending with a
  * NULL word (auxv with an AT_NULL pair). */

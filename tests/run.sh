@@ -79,8 +79,28 @@ check_static() { # isa
 	done
 }
 
+# The library's global names are the public API (declared in
+# inc/barealloc.h or inc/ba_sys.h) and _start; every other one has the
+# reserved prefix _ba_ and is hidden.  tests/namespace.c links a program
+# that defines the names barealloc used before.
+check_exports() { # isa
+	lib=$build/$1/libbarealloc.a
+	names=$(readelf -sW "$lib" | awk '($5 == "GLOBAL" || $5 == "WEAK") && $7 != "UND" { print $8 ":" $6 }' | sort -u)
+	why=
+	for nv in $names; do
+		name=${nv%:*} vis=${nv#*:}
+		case $name in
+		_ba_*) [ "$vis" = HIDDEN ] || why="$why $name is $vis;" ;;
+		_start) ;;
+		*) grep -qw -- "$name" inc/barealloc.h inc/ba_sys.h || why="$why $name;" ;;
+		esac
+	done
+	if [ -n "$names" ] && [ -z "$why" ]; then ok; else bad "$1 ${lib#$build/} exports what no public header declares:$why"; fi
+}
+
 for isa in $ISAS; do
 	eval qemu=\$QEMU_$isa
+	check_exports "$isa"
 	check_static "$isa"
 	run_suite "$isa" native ""
 	run_suite "$isa" "$qemu" "$qemu"
