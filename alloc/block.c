@@ -25,7 +25,7 @@ static struct block run_block(struct run *r, const void *p, const char *fn)
 
 	if (!run_index(r, (uintptr_t)p, &idx))
 		misuse(fn, p, MISUSE_INTERIOR);
-	unsigned state = r->slot[idx].state;
+	unsigned state = run_slot(r)[idx].state;
 	if (state == STATE_NONE)
 		misuse(fn, p, MISUSE_INTERIOR);
 	if (state > SLACK_MAX)
@@ -39,8 +39,8 @@ static struct block run_block(struct run *r, const void *p, const char *fn)
  * into a free span is a double free. */
 static struct block span_block(struct arena *a, struct page *pg, const void *p, const char *fn)
 {
-	if (page_kind(pg) != &_ba_kind_medium || ((uintptr_t)p & (PAGE - 1)))
-		misuse(fn, p, page_kind(_ba_span_containing(a, pg)) == &_ba_kind_free ? MISUSE_DOUBLE
+	if (page_kind(pg) != KIND_MEDIUM || ((uintptr_t)p & (PAGE - 1)))
+		misuse(fn, p, page_kind(_ba_span_containing(a, pg)) == KIND_FREE ? MISUSE_DOUBLE
 										       : MISUSE_INTERIOR);
 	if (!canary_intact((uintptr_t)p, pg->u.req, (size_t)pg->npages << PAGE_SHIFT))
 		misuse(fn, p, MISUSE_OVERFLOW);
@@ -78,14 +78,14 @@ struct block _ba_heap_block(struct heap *h, const void *p, const char *fn)
 size_t _ba_block_usable(struct block b)
 {
 	if (b.run)
-		return b.run->size - b.run->slot[b.idx].state;
+		return b.run->size - run_slot(b.run)[b.idx].state;
 	return b.span ? b.span->u.req : b.large->req;
 }
 
 void _ba_block_free(struct block b)
 {
 	if (b.run) {
-		union slot *s = &b.run->slot[b.idx];
+		union slot *s = &run_slot(b.run)[b.idx];
 		b.run->slack -= s->state;
 		s->state = STATE_FREE;
 		run_put(b.run, b.idx);

@@ -31,13 +31,13 @@ static int check_ring(const struct run *r)
 	uint32_t free = 0;
 
 	for (uint32_t pos = r->head; pos != r->tail; pos++) {
-		uint32_t i = r->slot[pos & r->mask].ring;
-		if (i >= r->nblocks || r->slot[i].state <= SLACK_MAX || (seen[i / 32] >> (i % 32) & 1))
+		uint32_t i = run_slot(r)[pos & r->mask].ring;
+		if (i >= r->nblocks || run_slot(r)[i].state <= SLACK_MAX || (seen[i / 32] >> (i % 32) & 1))
 			return 0;
 		seen[i / 32] |= 1u << (i % 32);
 	}
 	for (uint32_t i = 0; i < r->nblocks; i++)
-		free += r->slot[i].state > SLACK_MAX;
+		free += run_slot(r)[i].state > SLACK_MAX;
 	return free == run_free_count(r);
 }
 
@@ -53,12 +53,12 @@ static int check_run(struct heap *h, const struct run *r, struct page *pg)
 	    (bytes > (size_t)r->nblocks * r->size && r->mask < r->nblocks))
 		return BAD_RUN;
 	for (uint32_t i = r->nblocks; i <= r->mask; i++)
-		if (r->slot[i].state != STATE_NONE)
+		if (run_slot(r)[i].state != STATE_NONE)
 			return BAD_RUN;
 	if (!check_ring(r))
 		return BAD_QUEUE;
 	for (uint32_t i = 0; i < r->nblocks; i++) {
-		uint32_t state = r->slot[i].state;
+		uint32_t state = run_slot(r)[i].state;
 		if (state > SLACK_MAX)
 			continue;
 		if (state > r->size)
@@ -74,17 +74,17 @@ static int check_run(struct heap *h, const struct run *r, struct page *pg)
 static int check_span(struct heap *h, struct page *pg, struct tally *t)
 {
 	size_t n = pg->npages;
-	const struct run *kind = page_kind(pg), *last = kind == &_ba_kind_medium ? &_ba_kind_inner : kind;
+	const struct run *kind = page_kind(pg), *last = kind == KIND_MEDIUM ? KIND_INNER : kind;
 
-	if ((kind != &_ba_kind_free && kind != &_ba_kind_medium && !is_run(kind)) ||
+	if ((kind != KIND_FREE && kind != KIND_MEDIUM && !is_run(kind)) ||
 	    pg[n - 1].npages != n || (n > 1 && page_kind(pg + n - 1) != last))
 		return BAD_TILING;
 	for (size_t i = 1; i + 1 < n; i++) {
 		const struct run *k = page_kind(pg + i);
-		if (is_run(kind) ? k != kind : is_run(k) || k == &_ba_kind_medium)
+		if (is_run(kind) ? k != kind : is_run(k) || k == KIND_MEDIUM)
 			return BAD_TILING;
 	}
-	if (kind == &_ba_kind_free) {
+	if (kind == KIND_FREE) {
 		t->free_spans++;
 		t->dirty += pg->dirty == DIRTY ? n << PAGE_SHIFT : 0;
 		return OK;
@@ -113,9 +113,9 @@ static int check_arena(struct heap *h, struct arena *a, struct tally *t)
 		struct page *pg = &a->pages[i];
 		if (pg->index != i || !pg->npages || i + pg->npages > ARENA_PAGES)
 			return BAD_TILING;
-		if (was_free && page_kind(pg) == &_ba_kind_free)
+		if (was_free && page_kind(pg) == KIND_FREE)
 			return BAD_COALESCE;
-		was_free = page_kind(pg) == &_ba_kind_free;
+		was_free = page_kind(pg) == KIND_FREE;
 		if ((err = check_span(h, pg, t)))
 			return err;
 	}
@@ -137,7 +137,7 @@ static int check_free_lists(struct heap *h, struct tally *t)
 				size_t n = pg->npages, l = n < 8 ? 0 : 31 - (unsigned)__builtin_clz((unsigned)n);
 				unsigned want_fl = n < 8 ? 0 : (unsigned)l - SL_BITS + 1;
 				unsigned want_sl = n < 8 ? (unsigned)n : (unsigned)(n >> (l - SL_BITS)) & 7;
-				if (page_kind(pg) != &_ba_kind_free || page_arena(pg)->heap != h ||
+				if (page_kind(pg) != KIND_FREE || page_arena(pg)->heap != h ||
 				    pg->u.free.prev != prev || want_fl != fl || want_sl != sl || ++seen > t->free_spans)
 					return BAD_FREE_LIST;
 			}
@@ -145,7 +145,7 @@ static int check_free_lists(struct heap *h, struct tally *t)
 	return seen == t->free_spans ? OK : BAD_FREE_LIST;
 }
 
-/* Each bin is NO_RUN or a head run followed by listed and empty runs of
+/* Each bin is empty or a head run followed by listed and empty runs of
  * its class; every run of h is in its bin or full; the triggers wait for
  * what the places say. */
 static int check_bins(struct heap *h, struct tally *t)
@@ -153,13 +153,10 @@ static int check_bins(struct heap *h, struct tally *t)
 	size_t listed = 0, runs = 0;
 
 	for (unsigned cls = 0; cls < NCLASSES; cls++) {
-		struct run *r = h->bins[cls], *prev = NULL;
-		if (r == NO_RUN)
-			continue;
-		for (; r; prev = r, r = r->next) {
+		for (struct run *r = h->bins[cls], *prev = NULL; r; prev = r, r = r->next) {
 			uint32_t free = run_free_count(r);
 			int place_ok = prev ? (r->place == RUN_LISTED && free && free < r->nblocks &&
-					       r->trigger == r->head + r->nblocks) ||
+					       r->trigger == r->head + r->nblocks - 1) ||
 						      (r->place == RUN_EMPTY && free == r->nblocks)
 					    : r->place == RUN_HEAD;
 			if (!place_ok || r->cls != cls || r->prev != prev || r->heap != h || ++listed > t->runs)
@@ -169,7 +166,7 @@ static int check_bins(struct heap *h, struct tally *t)
 	for (struct run *r = h->runs, *prev = NULL; r; prev = r, r = r->all_next) {
 		if (r->all_prev != prev || ++runs > t->runs)
 			return BAD_BIN;
-		if (r->place == RUN_FULL && (run_free_count(r) || r->trigger != r->tail + 1))
+		if (r->place == RUN_FULL && (run_free_count(r) || r->trigger != r->tail))
 			return BAD_BIN;
 		listed += r->place == RUN_FULL;
 	}

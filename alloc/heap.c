@@ -6,9 +6,6 @@
 void _ba_heap_init(struct heap *h)
 {
 	memset(h, 0, sizeof *h);
-	for (unsigned cls = 0; cls < NCLASSES; cls++)
-		h->bins[cls] = NO_RUN;
-	h->dirty_budget = DIRTY_MAX;
 }
 
 /* O(runs): each run knows how many of its blocks are free and the sum of
@@ -32,7 +29,7 @@ void _ba_heap_stats(struct heap *h, struct ba_stats *out)
 	out->mapped_peak = pr->vm.mapped_peak;
 	out->meta = pr->vm.meta;
 	out->dirty = h->dirty + pr->kept_bytes;
-	out->dirty_limit = h->dirty_budget;
+	out->dirty_limit = dirty_budget(h);
 	out->mmap_calls = pr->vm.mmap;
 	out->munmap_calls = pr->vm.munmap;
 	out->mremap_calls = pr->vm.mremap;

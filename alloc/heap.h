@@ -5,9 +5,8 @@
  * Two kinds of state: struct proc, one per process (the arena map, the
  * metadata regions, the large-block table, the kernel-call counters), and
  * struct heap, one per heap (bins, free spans, the dirty budget, its own
- * counters).  A heap is a value: any zeroed struct heap given to
- * _ba_heap_init is a working heap, and creating one changes nothing
- * global.  Every arena, run and large block records the heap that owns it.
+ * counters).  A heap is a value: any zeroed struct heap is a working
+ * heap, and creating one changes nothing global.  Every arena, run and large block records the heap that owns it.
  *
  * Internal names: static, or extern with the reserved prefix _ba_ and
  * hidden visibility, so that a program may define any name of its own. */
@@ -102,8 +101,9 @@ enum run_place {
  *   rejects an offset that is not a block start (run_index in run.h).
  * - slack: the sum of the live blocks' slack, kept on the paths that write
  *   or check a canary; the requested bytes are live * size - slack.
- * - trigger: the value of tail at which free calls _ba_run_trigger; what
- *   it waits for depends on place (enum run_place).
+ * - trigger: free calls _ba_run_trigger when it puts a block at ring
+ *   position trigger (tail before the free); what it waits for depends on
+ *   place (enum run_place).
  * - zeroed: the span was zero when the run was made (its blocks started
  *   STATE_ZERO). */
 struct run {
@@ -118,8 +118,13 @@ struct run {
 	struct run *next, *prev;        /* the bin list of its class, head first */
 	struct run *all_next, *all_prev;        /* every run of the heap */
 	struct page *span;
-	union slot slot[];
+	/* the slots follow: run_slot() */
 };
+
+static inline union slot *run_slot(const struct run *r)
+{
+	return (union slot *)(uintptr_t)(r + 1);
+}
 
 _Static_assert(RUN_MAX_BLOCKS <= 0xffff && RUN_MAX_BLOCKS * 16 == RUN_BYTES,
 	       "a run's block index fits a ring entry (16 bits)");
@@ -127,12 +132,6 @@ _Static_assert(RUN_BIG_BLOCKS * SMALL_MAX <= ARENA_SIZE / 4, "a run fits an aren
 _Static_assert(SLACK_MAX < STATE_NONE, "a live block's slack never reads as a free state");
 _Static_assert(sizeof(union slot) == 4, "a slot is two 16-bit words");
 
-/* Pages that hold no run have, as tab entry, the descriptor of their kind:
- * a run with no block, whose magic is 0 so that no offset passes
- * run_index.  _ba_no_run stands in a bin that has no run (head == tail,
- * so malloc's fast path falls through to its slow path). */
-extern const struct run _ba_kind_free, _ba_kind_medium, _ba_kind_inner, _ba_no_run;
-#define NO_RUN ((struct run *)&_ba_no_run)
 
 /* ---- Arenas, pages and spans ------------------------------------------- */
 
@@ -148,7 +147,6 @@ extern const struct run _ba_kind_free, _ba_kind_medium, _ba_kind_inner, _ba_no_r
  * CLEAN (never used), DIRTY (old data, still resident) or PURGED (given
  * back; reads as zero). */
 enum { CLEAN, DIRTY, PURGED };
-enum page_kind { PAGE_RUN, PAGE_FREE, PAGE_MEDIUM, PAGE_INNER };
 
 struct page {
 	union {
@@ -215,14 +213,20 @@ struct proc {
 		unsigned long mmap, munmap, mremap, madvise;
 		size_t mapped, mapped_peak, meta;
 	} vm;
+	/* Pages that hold no run have, as tab entry, the descriptor of their
+	 * kind (KIND_*): a run with no block, whose magic is 0 so that no
+	 * offset passes run_index.  Nothing ever writes them. */
+	struct run kinds[3];
 	/* The map: [addr >> MAP_L1_SHIFT][(addr >> ARENA_SHIFT) & leaf mask]
 	 * gives the arena at addr, or NULL.  A leaf covers 32 GiB on x86-64
 	 * and the whole address space on i386.  Leaves are metadata. */
 	struct arena **map[MAP_L1_COUNT];
 };
 
-/* One heap.  bins[] comes first: malloc's fast path reads it.
- * - bins[cls] is the class's head run or NO_RUN; the list continues with
+/* One heap; a zeroed struct heap is an empty one, so the main heap lives
+ * in .bss and a new heap is a memset.  bins[] comes first: malloc's fast
+ * path reads it.
+ * - bins[cls] is the class's head run or NULL; the list continues with
  *   the listed and empty runs of the class (enum run_place).
  * - dirty counts the free bytes that may be resident: dirty free spans and
  *   empty runs; it is an upper bound (a freed span merged with purged
@@ -235,7 +239,7 @@ struct heap {
 	uint32_t fl_map;
 	uint8_t sl_map[FL_COUNT];
 	size_t dirty;
-	size_t dirty_budget;                    /* DIRTY_MAX .. DIRTY_CAP, see purge.c */
+	size_t dirty_grown;                     /* the budget is DIRTY_MAX + this, see purge.c */
 	unsigned long span_ops, last_purge;     /* a clock of span operations */
 	size_t released;                        /* bytes purged or unmapped since the budget grew */
 	struct { size_t live, requested, in_use; } big;
@@ -251,13 +255,21 @@ union ba_state {
 	char pages[(sizeof(struct proc) + sizeof(struct heap) + 4095) & ~(size_t)4095];
 };
 extern union ba_state _ba_state;
-#define PROC (&_ba_state.proc)
+#define PROC            (&_ba_state.proc)
+#define KIND_FREE       (&_ba_state.proc.kinds[0])
+#define KIND_MEDIUM     (&_ba_state.proc.kinds[1])
+#define KIND_INNER      (&_ba_state.proc.kinds[2])
 
 /* The heap that malloc and free of this thread use: the one way to reach
  * it.  There is one thread, so it is the main heap. */
 static inline struct heap *heap_current(void)
 {
 	return &_ba_state.main;
+}
+
+static inline size_t dirty_budget(const struct heap *h)
+{
+	return DIRTY_MAX + h->dirty_grown;
 }
 
 /* ---- Functions across files --------------------------------------------- */
@@ -278,7 +290,7 @@ static inline uintptr_t page_addr(struct page *pg)
 }
 
 /* A page's kind: the run that holds it, or a kind descriptor. */
-static inline const struct run *page_kind(struct page *pg)
+static inline struct run *page_kind(struct page *pg)
 {
 	return page_arena(pg)->tab[pg->index];
 }
@@ -311,8 +323,8 @@ void _ba_meta_purge(void);
 
 /* span.c: the mechanism; purge.c: the policy of giving memory back. */
 struct page *_ba_span_alloc(struct heap *h, size_t npages);
-void _ba_span_mark(struct page *pg, size_t n, const struct run *kind);
-void _ba_span_ends(struct page *pg, size_t n, const struct run *kind);
+void _ba_span_mark(struct page *pg, size_t n, struct run *kind);
+void _ba_span_ends(struct page *pg, size_t n, struct run *kind);
 struct page *_ba_span_containing(struct arena *a, struct page *pg);
 void _ba_span_free(struct heap *h, struct page *pg);
 int _ba_span_grow(struct heap *h, struct page *pg, size_t npages);

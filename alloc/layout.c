@@ -23,7 +23,7 @@ void _ba_layout(void)
 	OFFSET(RUN_MAGIC, struct run, magic);
 	OFFSET(RUN_SIZE, struct run, size);
 	OFFSET(RUN_SLACK, struct run, slack);
-	OFFSET(RUN_SLOT, struct run, slot);
+	DEFINE(RUN_SLOT, sizeof(struct run));         /* run_slot() */
 	OFFSET(SLOT_STATE, union slot, state);
 	DEFINE(STATE_FREE, STATE_FREE);
 	DEFINE(SMALL_MAX, SMALL_MAX);

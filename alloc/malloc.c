@@ -19,7 +19,7 @@ void *_ba_heap_alloc(struct heap *h, size_t n, size_t align, int *zero)
 			struct run *r = _ba_bin_refill(h, cls);
 			if (!r)
 				return NULL;
-			*zero = r->slot[r->slot[r->head & r->mask].ring].state == STATE_ZERO;
+			*zero = run_slot(r)[run_slot(r)[r->head & r->mask].ring].state == STATE_ZERO;
 			return run_take(r, r->head, n);
 		}
 	}
@@ -75,7 +75,7 @@ static void *resize_in_place(struct block b, void *p, size_t n)
 		struct run *r = b.run;
 		if (n > r->size || (r->size > 256 && n <= r->size / 2))
 			return NULL;
-		union slot *s = &r->slot[b.idx];
+		union slot *s = &run_slot(r)[b.idx];
 		r->slack += (r->size - (uint32_t)n) - s->state;
 		s->state = (uint16_t)(r->size - n);
 		canary_set((uintptr_t)p, n, r->size);

@@ -36,9 +36,9 @@ void *_ba_medium_alloc(struct heap *h, size_t n, size_t align, int *zero)
 	struct page *head = pg;
 	size_t total = pg->npages;
 	pg += skip;
-	_ba_span_ends(pg, total - skip, &_ba_kind_medium);      /* before the head merges */
+	_ba_span_ends(pg, total - skip, KIND_MEDIUM);      /* before the head merges */
 	if (skip) {
-		_ba_span_ends(head, skip, &_ba_kind_inner);
+		_ba_span_ends(head, skip, KIND_INNER);
 		_ba_span_free(h, head);
 	}
 	_ba_span_shrink(h, pg, np);

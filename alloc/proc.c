@@ -2,14 +2,9 @@
  * stand for runs where there are none, start-up, and the arena map. */
 #include "run.h"
 
-/* bins[] of the main heap start as NO_RUN, so that its first malloc takes
- * the slow path, which starts the process up. */
-union ba_state _ba_state __attribute__((aligned(4096))) = {
-	.main = { .bins = { [0 ... NCLASSES - 1] = NO_RUN }, .dirty_budget = DIRTY_MAX },
-};
-
-const struct run _ba_kind_free = { 0 }, _ba_kind_medium = { 0 }, _ba_kind_inner = { 0 },
-	_ba_no_run = { 0 };
+/* Zero, in .bss: the main heap is empty, and its first malloc takes the
+ * slow path, which starts the process up. */
+union ba_state _ba_state __attribute__((aligned(4096)));
 
 /* The glue's page size must be the one the page tables are built for
  * (x86 Linux has no other); without it barealloc refuses to start, and

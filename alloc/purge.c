@@ -17,9 +17,9 @@ void _ba_budget_undo(struct heap *h)
 {
 	if (!h->last_purge || h->span_ops - h->last_purge >= PURGE_WINDOW)
 		return;
-	size_t want = h->released > 2 * h->dirty_budget ? h->released : 2 * h->dirty_budget;
+	size_t budget = dirty_budget(h), want = h->released > 2 * budget ? h->released : 2 * budget;
 
-	h->dirty_budget = want < DIRTY_CAP ? want : DIRTY_CAP;
+	h->dirty_grown = (want < DIRTY_CAP ? want : DIRTY_CAP) - DIRTY_MAX;
 	h->released = 0;
 	h->last_purge = 0;      /* once per purge */
 }
@@ -50,7 +50,7 @@ static void purge_spans(struct heap *h)
 	for (unsigned fl = FL_COUNT; fl-- > 0;)
 		for (unsigned sl = 1u << SL_BITS; sl-- > 0;)
 			for (struct page *pg = h->free_spans[fl][sl]; pg; pg = pg->u.free.next) {
-				if (h->dirty <= h->dirty_budget / 2)
+				if (h->dirty <= dirty_budget(h) / 2)
 					return;
 				if (pg->dirty != DIRTY)
 					continue;
@@ -83,10 +83,10 @@ void _ba_tidy(struct heap *h, struct arena *a)
 	unsigned empty = a && _ba_arena_is_empty(a) ? empty_arenas(h) : 0;
 
 	if (empty > ARENAS_KEPT &&
-	    (size_t)(empty - ARENAS_KEPT) * ARENA_SIZE > h->dirty_budget - DIRTY_MAX) {
+	    (size_t)(empty - ARENAS_KEPT) * ARENA_SIZE > h->dirty_grown) {
 		drop_empty_arenas(h);
 		h->last_purge = h->span_ops;
-	} else if (h->dirty > h->dirty_budget) {
+	} else if (h->dirty > dirty_budget(h)) {
 		purge(h);
 	}
 }

@@ -103,12 +103,12 @@ static inline int canary_intact(uintptr_t p, size_t n, size_t room)
  * bytes, n <= size and size - n <= SLACK_MAX. */
 static inline void *run_take(struct run *r, uint32_t head, size_t n)
 {
-	uint32_t idx = r->slot[head & r->mask].ring;
+	uint32_t idx = run_slot(r)[head & r->mask].ring;
 	uint32_t size = r->size, slack = size - (uint32_t)n;
 	uintptr_t p = r->base + (uintptr_t)idx * size;
 
 	r->head = head + 1;
-	r->slot[idx].state = (uint16_t)slack;
+	run_slot(r)[idx].state = (uint16_t)slack;
 	if (unlikely(slack)) {
 		r->slack += slack;
 		((uint8_t *)p)[n] = canary(p + n);
@@ -121,8 +121,8 @@ static inline void run_put(struct run *r, uintptr_t idx)
 {
 	uint32_t tail = r->tail;
 
-	r->slot[tail & r->mask].ring = (uint16_t)idx;
-	r->tail = ++tail;
+	r->tail = tail + 1;
+	run_slot(r)[tail & r->mask].ring = (uint16_t)idx;
 	if (unlikely(tail == r->trigger))
 		_ba_run_trigger(r);
 }

@@ -63,7 +63,7 @@ static void bin_unlink(struct heap *h, struct run *r)
 {
 	if (r->prev)
 		r->prev->next = r->next;
-	else if ((h->bins[r->cls] = r->next ? r->next : NO_RUN) != NO_RUN)
+	else if ((h->bins[r->cls] = r->next))
 		set_head(h, r->next);
 	if (r->next)
 		r->next->prev = r->prev;
@@ -75,7 +75,7 @@ static void bin_insert(struct heap *h, struct run *r)
 {
 	struct run *head = h->bins[r->cls];
 
-	if (head == NO_RUN) {
+	if (!head) {
 		r->prev = r->next = NULL;
 		h->bins[r->cls] = r;
 		set_head(h, r);
@@ -87,7 +87,7 @@ static void bin_insert(struct heap *h, struct run *r)
 		head->next->prev = r;
 	head->next = r;
 	r->place = RUN_LISTED;
-	r->trigger = r->head + r->nblocks;      /* the free that empties it */
+	r->trigger = r->head + r->nblocks - 1;  /* the free that empties it */
 }
 
 /* A new run, the first of its class's list (which is empty).  Its ring
@@ -107,7 +107,7 @@ static struct run *run_new(struct heap *h, unsigned cls)
 	}
 	uint16_t state = pg->dirty == DIRTY ? STATE_FREE : STATE_ZERO;
 	for (uint32_t i = 0; i < g.slots; i++)
-		r->slot[i].word = i | (uint32_t)(i < g.nblocks ? state : STATE_NONE) << 16;
+		run_slot(r)[i].word = i | (uint32_t)(i < g.nblocks ? state : STATE_NONE) << 16;
 	r->tail = g.nblocks;
 	r->mask = g.slots - 1;
 	r->base = page_addr(pg);
@@ -133,18 +133,19 @@ struct run *_ba_bin_refill(struct heap *h, unsigned cls)
 {
 	struct run *r = h->bins[cls];
 
-	if (r != NO_RUN && r->head != r->tail)
+	if (r && r->head != r->tail)
 		return r;
-	if (r != NO_RUN) {
+	if (r) {
 		bin_unlink(h, r);
 		r->place = RUN_FULL;
-		r->trigger = r->tail + 1;
+		r->trigger = r->tail;
 	}
 	r = h->bins[cls];
-	return r != NO_RUN ? r : run_new(h, cls);
+	return r ? r : run_new(h, cls);
 }
 
-/* free's trigger: tail reached r->trigger (enum run_place says why). */
+/* free's trigger: a block went to ring position r->trigger (enum
+ * run_place says why). */
 void _ba_run_trigger(struct run *r)
 {
 	struct heap *h = r->heap;
@@ -188,7 +189,7 @@ void _ba_run_drop(struct run *r)
 void _ba_release_empty_runs(struct heap *h)
 {
 	for (unsigned cls = 0; cls < NCLASSES; cls++)
-		for (struct run *r = h->bins[cls], *next; r && r != NO_RUN; r = next) {
+		for (struct run *r = h->bins[cls], *next; r; r = next) {
 			next = r->next;
 			if (run_free_count(r) == r->nblocks)
 				_ba_run_drop(r);

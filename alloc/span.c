@@ -51,23 +51,23 @@ static void free_remove(struct heap *h, struct page *pg)
 
 /* Gives every page of [pg, pg + n) the kind (a descriptor, or the run
  * that holds them), and the ends the length. */
-void _ba_span_mark(struct page *pg, size_t n, const struct run *kind)
+void _ba_span_mark(struct page *pg, size_t n, struct run *kind)
 {
 	struct run **tab = &page_arena(pg)->tab[pg->index];
 
 	for (size_t i = 0; i < n; i++)
-		tab[i] = (struct run *)kind;
+		tab[i] = kind;
 	pg[0].npages = pg[n - 1].npages = (uint32_t)n;
 }
 
 /* Makes [pg, pg + n) one span of the kind by its two ends alone (see the
  * invariant beside struct page).  A medium span's last page is inner. */
-void _ba_span_ends(struct page *pg, size_t n, const struct run *kind)
+void _ba_span_ends(struct page *pg, size_t n, struct run *kind)
 {
 	struct run **tab = &page_arena(pg)->tab[pg->index];
 
-	tab[n - 1] = (struct run *)(kind == &_ba_kind_medium ? &_ba_kind_inner : kind);
-	tab[0] = (struct run *)kind;
+	tab[n - 1] = kind == KIND_MEDIUM ? KIND_INNER : kind;
+	tab[0] = kind;
 	pg[n - 1].npages = (uint32_t)n;
 	pg->npages = (uint32_t)n;
 }
@@ -99,7 +99,7 @@ static struct arena *arena_new(struct heap *h)
 	a->heap = h;
 	for (uint32_t i = 0; i < ARENA_PAGES; i++)
 		a->pages[i].index = (uint16_t)i;
-	_ba_span_mark(a->pages, ARENA_PAGES, &_ba_kind_free);
+	_ba_span_mark(a->pages, ARENA_PAGES, KIND_FREE);
 	a->pages[0].dirty = CLEAN;
 	free_insert(h, a->pages);
 	a->next = PROC->arenas;
@@ -111,7 +111,7 @@ static struct arena *arena_new(struct heap *h)
 
 int _ba_arena_is_empty(struct arena *a)
 {
-	return a->tab[0] == &_ba_kind_free && a->pages[0].npages == ARENA_PAGES;
+	return a->tab[0] == KIND_FREE && a->pages[0].npages == ARENA_PAGES;
 }
 
 /* Unmaps an empty arena. */
@@ -161,9 +161,9 @@ static void split(struct heap *h, struct page *pg, size_t n)
 		return;
 	struct page *rest = pg + n;
 	rest->dirty = pg->dirty;
-	_ba_span_ends(rest, total - n, &_ba_kind_free);
+	_ba_span_ends(rest, total - n, KIND_FREE);
 	free_insert(h, rest);
-	_ba_span_ends(pg, n, &_ba_kind_free);
+	_ba_span_ends(pg, n, KIND_FREE);
 }
 
 /* A span of n pages, still marked free; its first page's dirty says
@@ -193,22 +193,22 @@ void _ba_span_free(struct heap *h, struct page *pg)
 	struct arena *a = page_arena(pg);
 	size_t n = pg->npages;
 
-	if (page_kind(pg) != &_ba_kind_medium && page_kind(pg) != &_ba_kind_free)
-		_ba_span_mark(pg, n, &_ba_kind_free);  /* a run: no page may keep naming it */
+	if (page_kind(pg) != KIND_MEDIUM && page_kind(pg) != KIND_FREE)
+		_ba_span_mark(pg, n, KIND_FREE);  /* a run: no page may keep naming it */
 	else
-		_ba_span_ends(pg, n, &_ba_kind_free);
+		_ba_span_ends(pg, n, KIND_FREE);
 	struct page *next = pg + n;
-	if (next < a->pages + ARENA_PAGES && page_kind(next) == &_ba_kind_free) {
+	if (next < a->pages + ARENA_PAGES && page_kind(next) == KIND_FREE) {
 		n += next->npages;
 		free_remove(h, next);
 	}
-	if (pg > a->pages && page_kind(pg - 1) == &_ba_kind_free) {
+	if (pg > a->pages && page_kind(pg - 1) == KIND_FREE) {
 		struct page *prev = pg - pg[-1].npages;
 		n += prev->npages;
 		free_remove(h, prev);
 		pg = prev;
 	}
-	_ba_span_ends(pg, n, &_ba_kind_free);
+	_ba_span_ends(pg, n, KIND_FREE);
 	pg->dirty = DIRTY;
 	free_insert(h, pg);
 	h->span_ops++;
@@ -222,12 +222,12 @@ int _ba_span_grow(struct heap *h, struct page *pg, size_t npages)
 	size_t have = pg->npages;
 	struct page *next = pg + have;
 
-	if (next >= a->pages + ARENA_PAGES || page_kind(next) != &_ba_kind_free ||
+	if (next >= a->pages + ARENA_PAGES || page_kind(next) != KIND_FREE ||
 	    have + next->npages < npages)
 		return -1;
 	free_remove(h, next);
 	split(h, next, npages - have);
-	a->tab[next->index] = (struct run *)&_ba_kind_inner;    /* it was a free span's first page */
+	a->tab[next->index] = KIND_INNER;    /* it was a free span's first page */
 	_ba_span_ends(pg, npages, page_kind(pg));
 	return 0;
 }
@@ -240,7 +240,7 @@ void _ba_span_shrink(struct heap *h, struct page *pg, size_t npages)
 	if (npages >= have)
 		return;
 	struct page *tail = pg + npages;
-	_ba_span_ends(tail, have - npages, &_ba_kind_inner);
+	_ba_span_ends(tail, have - npages, KIND_INNER);
 	_ba_span_ends(pg, npages, page_kind(pg));
 	_ba_span_free(h, tail);
 }

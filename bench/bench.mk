@@ -18,13 +18,14 @@ $(BENCH)/bench-barealloc: $(BENCH)/bench.o $(BUILD)/x86_64/libbarealloc.a linker
 	$(LD) -m elf_x86_64 $(LDFLAGS) -o $@ $< $(BUILD)/x86_64/libbarealloc.a
 
 # Hosted against glibc; run as is, and with LD_PRELOAD for the other peers.
-$(BENCH)/bench-hosted: bench/bench.c | bench-deps
+# -g, like the freestanding build, lets run.sh find bench.c's own cost.
+$(BENCH)/bench-hosted: bench/bench.c bench/bench.mk | bench-deps
 	@mkdir -p $(@D)
-	$(CC) -std=c11 -O2 -Wall -Wextra $< -o $@
+	$(CC) -std=c11 -O2 -g -Wall -Wextra $< -o $@
 
-$(BENCH)/bench-musl: bench/bench.c | bench-deps
+$(BENCH)/bench-musl: bench/bench.c bench/bench.mk | bench-deps
 	@mkdir -p $(@D)
-	musl-gcc -std=c11 -O2 -static -Wall -Wextra $< -o $@
+	musl-gcc -std=c11 -O2 -g -static -Wall -Wextra $< -o $@
 
 # Code size: the allocator's objects (alloc/, where an alloc/<isa>/X.asm
 # replaces alloc/X.c, as in the library) compiled again at -Os and -O2 per

@@ -94,15 +94,25 @@ pairs_of() { sed -n 's/^pairs=//p' "$1"; }
 
 # Metric 1: instructions per malloc+free pair.  Callgrind counts every
 # instruction of the run (loader, start-up and exit included); the
-# difference between N and 2N leaves those out: (Ir(2N) - Ir(N)) / N.
+# difference between N and 2N leaves those out: (Ir(2N) - Ir(N)) / N.  The
+# benchmark's own instructions (every function of bench/bench.c: the loop,
+# the shuffle, the touch of each block) are subtracted the same way, so
+# what is left is malloc and free, with whatever they call (a PLT stub for
+# a shared library, too).  irtotal keeps the count with the loop.
+own_ir() { # callgrind file: the self cost of bench/bench.c's functions
+	callgrind_annotate --inclusive=no --auto=no --threshold=100 "$1" 2>/dev/null |
+		awk '/^ *[0-9,]+ .*bench\/bench\.c:/ { gsub(",", "", $1); s += $1 } END { print s + 0 }'
+}
+
 instructions() { # alloc workload size
 	for k in 1 2; do
 		n=$(( $(n_for "$2" "$3") * k ))
 		cg=$tmp/$1.$2.$3.$k.callgrind
 		run "$1" valgrind -q --tool=callgrind --callgrind-out-file="$cg" "$(binary "$1")" "$2" "$3" "$n" \
 			> "$tmp/out" 2> "$tmp/err" || die "$1 $2 $3 $n under callgrind: $(cat "$tmp/err")"
-		eval ir$k=$(sed -n 's/^summary: *//p' "$cg") p$k=$(pairs_of "$tmp/out")
+		eval ir$k=$(sed -n 's/^summary: *//p' "$cg") own$k=$(own_ir "$cg") p$k=$(pairs_of "$tmp/out")
 	done
+	[ "$own2" -gt "$own1" ] || die "$1 $2 $3: no cost in bench/bench.c (built without -g?)"
 	# A preload that valgrind did not apply would time glibc under the
 	# peer's name: the peer's library must have run, and glibc's malloc not.
 	pre=$(preload "$1")
@@ -112,7 +122,8 @@ instructions() { # alloc workload size
 			die "LD_PRELOAD=$pre did not reach the program under valgrind"
 		fi
 	fi
-	record "$1" "ir.$2.$3" "$(div $((ir2 - ir1)) $((p2 - p1)))"
+	record "$1" "ir.$2.$3" "$(div $((ir2 - ir1 - own2 + own1)) $((p2 - p1)))"
+	record "$1" "irtotal.$2.$3" "$(div $((ir2 - ir1)) $((p2 - p1)))"
 	rm -f "$tmp/$1.$2.$3".*.callgrind
 }
 
@@ -178,7 +189,7 @@ function cell(x, c) {
 }
 function sep(c) { return gof[c] != gof[c - 1] ? " |" : "" }   # before the first column of a group
 BEGIN {
-	split("Ir per pair: pair loop|Ir per pair: random order|mem syscalls per 1000 pairs: pair|" \
+	split("Ir per pair, net: pair loop|Ir per pair, net: random order|mem syscalls per 1000 pairs: pair|" \
 		"mem syscalls per 1000 pairs: random|bytes per live byte|text KiB", group, "|")
 	split("ir.pair ir.random sys.pair sys.random", prefix)
 	nsize = split("16 64 256 4096 65536 1048576", size)
@@ -241,7 +252,8 @@ END {
 cat <<EOF
 Lower is better everywhere.  * = the best peer (not barealloc) of each column;
 ratio = barealloc / that best peer (= when both are 0).  Ir: instructions
-counted by callgrind.  16rss/16map: 1,000,000 live 16 B blocks, resident and
+counted by callgrind in malloc and free, net of the benchmark's own loop
+(results.txt has the totals as irtotal).  16rss/16map: 1,000,000 live 16 B blocks, resident and
 mapped anonymous bytes per live byte; mixrss/mixmap: the same for 100,000 live
 blocks of 16 B..64 KiB after 400,000 replacements.  text: barealloc's alloc/
 objects; musl: x64O2 = src/malloc of Debian's libc.a as shipped, (x64Os) = the
