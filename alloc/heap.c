@@ -44,17 +44,8 @@ void _ba_heap_release(struct heap *h)
 	_ba_runs_forget(h);
 	for (struct arena *a = PROC->arenas, *next; a; a = next) {
 		next = a->next;
-		if (a->heap != h)
-			continue;
-		if (a->prev)
-			a->prev->next = a->next;
-		else
-			PROC->arenas = a->next;
-		if (a->next)
-			a->next->prev = a->prev;
-		_ba_map_set(a->base, NULL);
-		_ba_vm_unmap((void *)a->base, ARENA_SIZE);
-		_ba_meta_free(a, sizeof *a);
+		if (a->heap == h)
+			_ba_arena_unmap(a);
 	}
 	_ba_large_release(h);
 	_ba_heap_init(h);

@@ -104,8 +104,8 @@ enum run_place {
  * - trigger: free calls _ba_run_trigger when it puts a block at ring
  *   position trigger (tail before the free); what it waits for depends on
  *   place (enum run_place).
- * - zeroed: the span was zero when the run was made (its blocks started
- *   STATE_ZERO). */
+ * - heap: the owner, whose bins list the run and whose lists take its
+ *   span back. */
 struct run {
 	uint32_t head, tail, mask, trigger;
 	uintptr_t base;
@@ -331,6 +331,7 @@ int _ba_span_grow(struct heap *h, struct page *pg, size_t npages);
 void _ba_span_shrink(struct heap *h, struct page *pg, size_t npages);
 int _ba_arena_is_empty(struct arena *a);
 void _ba_arena_drop(struct heap *h, struct arena *a);
+void _ba_arena_unmap(struct arena *a);
 void _ba_tidy(struct heap *h, struct arena *a);
 void _ba_budget_undo(struct heap *h);
 

@@ -1,6 +1,6 @@
 /* The fast paths, inline: size classes, the map lookup, a block's index,
  * the canary, and taking or giving back one block of a run.  malloc and
- * free (malloc.c) are built from these, and the choke point that checks
+ * free (fast.c) are built from these, and the choke point that checks
  * every pointer (block.c) uses the same lookup and index. */
 #ifndef BA_RUN_H
 #define BA_RUN_H

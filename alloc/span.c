@@ -114,8 +114,8 @@ int _ba_arena_is_empty(struct arena *a)
 	return a->tab[0] == KIND_FREE && a->pages[0].npages == ARENA_PAGES;
 }
 
-/* Unmaps an empty arena. */
-void _ba_arena_drop(struct heap *h, struct arena *a)
+/* Unmaps arena a, whatever it holds, and forgets it. */
+void _ba_arena_unmap(struct arena *a)
 {
 	if (a->prev)
 		a->prev->next = a->next;
@@ -123,11 +123,17 @@ void _ba_arena_drop(struct heap *h, struct arena *a)
 		PROC->arenas = a->next;
 	if (a->next)
 		a->next->prev = a->prev;
-	free_remove(h, a->pages);
-	h->released += ARENA_SIZE;
 	_ba_map_set(a->base, NULL);     /* the leaf exists: this cannot fail */
 	_ba_vm_unmap((void *)a->base, ARENA_SIZE);
 	_ba_meta_free(a, sizeof *a);
+}
+
+/* Unmaps an empty arena of h. */
+void _ba_arena_drop(struct heap *h, struct arena *a)
+{
+	free_remove(h, a->pages);
+	h->released += ARENA_SIZE;
+	_ba_arena_unmap(a);
 }
 
 /* The first free span of at least n pages, by the lists' bitmaps alone. */
