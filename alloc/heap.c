@@ -51,13 +51,14 @@ void _ba_heap_release(struct heap *h)
 	_ba_heap_init(h);
 }
 
-/* When no heap holds anything any more, the metadata regions go too (the
- * map's leaves with them), keeping the secret and the counts of calls. */
+/* When no heap holds anything any more and none lives in metadata, the
+ * metadata regions go too (the map's leaves with them), keeping the
+ * secret and the counts of calls. */
 static void proc_release_if_empty(void)
 {
 	struct proc *pr = PROC;
 
-	if (pr->arenas || pr->large_count)
+	if (pr->arenas || pr->large_count || pr->heaps)
 		return;
 	for (struct meta_region *r = pr->regions, *next; r; r = next) {
 		next = r->next;
@@ -108,13 +109,13 @@ void ba_test_seal(int sealed)
 	_ba_os_protect(&_ba_state, sizeof _ba_state, prot);
 }
 
-/* Heaps side by side, for tests: a heap is a value in metadata. */
+/* Heaps side by side, for tests: a heap is a value, here in metadata
+ * (which comes zeroed: an empty heap). */
 struct ba_test_heap *ba_test_heap_new(void)
 {
 	struct heap *h = _ba_proc_init() ? NULL : _ba_meta_alloc(sizeof *h);
 
-	if (h)
-		_ba_heap_init(h);
+	PROC->heaps += h != NULL;
 	return (struct ba_test_heap *)h;
 }
 
@@ -122,6 +123,7 @@ void ba_test_heap_delete(struct ba_test_heap *t)
 {
 	_ba_heap_release((struct heap *)t);
 	_ba_meta_free(t, sizeof(struct heap));
+	PROC->heaps--;
 }
 
 void *ba_test_heap_malloc(struct ba_test_heap *t, size_t n)

@@ -209,6 +209,7 @@ struct proc {
 	size_t kept_bytes;
 	uintptr_t unmapped[16];         /* recently unmapped large blocks, a ring */
 	unsigned unmapped_next;
+	unsigned heaps;                 /* heaps made in metadata: the regions stay while any lives */
 	struct {
 		unsigned long mmap, munmap, mremap, madvise;
 		size_t mapped, mapped_peak, meta;
@@ -309,7 +310,7 @@ int _ba_map_set(uintptr_t addr, struct arena *a);
 void *_ba_vm_map(size_t len, size_t align);
 void _ba_vm_unmap(void *p, size_t len);
 void *_ba_vm_remap(void *p, size_t old, size_t len);
-void _ba_vm_purge(void *p, size_t len);
+int _ba_vm_purge(void *p, size_t len);
 
 /* heap.c */
 void _ba_heap_init(struct heap *h);

@@ -11,6 +11,10 @@
  * munmap and madvise are never failed. */
 void ba_test_fail_maps(long after, long count);
 
+/* While on, every purge fails as the kernel's MADV_DONTNEED does on
+ * locked pages (mlock, mlockall): the pages keep what they hold. */
+void ba_test_fail_purges(int on);
+
 /* Makes every byte of allocator metadata read-only (1) or writable again
  * (0), so that a misuse test can prove that the allocator rejects a bad
  * pointer before writing anything: a write would die of SIGSEGV, not

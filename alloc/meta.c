@@ -88,8 +88,8 @@ void _ba_meta_purge(void)
 		for (void **p = PROC->meta_free[size / 64]; p && !p[1]; p = *p) {
 			uintptr_t from = page_round((uintptr_t)p + 64);
 			uintptr_t to = ((uintptr_t)p + size) & ~(PAGE - 1);
-			if (to > from)
-				_ba_vm_purge((void *)from, to - from);
+			if (to > from)     /* failed or not, the piece is zeroed when reused */
+				(void)_ba_vm_purge((void *)from, to - from);
 			p[1] = p;
 		}
 }

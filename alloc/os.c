@@ -54,9 +54,9 @@ void *_ba_os_remap(void *p, size_t old, size_t len)
 
 /* MADV_DONTNEED, not MADV_FREE: the pages leave the resident set at once
  * and read as zero afterwards, which calloc relies on. */
-void _ba_os_purge(void *p, size_t len)
+int _ba_os_purge(void *p, size_t len)
 {
-	sys_madvise(p, len, MADV_DONTNEED);
+	return sys_failed(sys_madvise(p, len, MADV_DONTNEED)) ? -1 : 0;
 }
 
 int _ba_os_protect(void *p, size_t len, enum os_prot prot)

@@ -35,8 +35,10 @@ void _ba_os_unmap(void *p, size_t len);
  * old mapping is then untouched). */
 void *_ba_os_remap(void *p, size_t old, size_t len);
 
-/* The pages leave the resident set now and read as zero afterwards. */
-void _ba_os_purge(void *p, size_t len);
+/* The pages leave the resident set now and read as zero afterwards: 0.
+ * -1 when the kernel refuses (locked pages: mlock, mlockall), and they
+ * keep what they hold. */
+int _ba_os_purge(void *p, size_t len);
 
 int _ba_os_protect(void *p, size_t len, enum os_prot prot);
 

@@ -55,7 +55,8 @@ static void purge_spans(struct heap *h)
 				if (pg->dirty != DIRTY)
 					continue;
 				size_t bytes = (size_t)pg->npages << PAGE_SHIFT;
-				_ba_vm_purge((void *)page_addr(pg), bytes);
+				if (_ba_vm_purge((void *)page_addr(pg), bytes))
+					return;         /* locked pages: they stay dirty, as they are */
 				h->dirty -= bytes;
 				h->released += bytes;
 				pg->dirty = PURGED;

@@ -5,11 +5,17 @@
 #ifdef BA_TESTING
 #include "hooks.h"
 static long fail_after, fail_count;
+static int fail_purges;
 
 void ba_test_fail_maps(long after, long count)
 {
 	fail_after = after;
 	fail_count = count;
+}
+
+void ba_test_fail_purges(int on)
+{
+	fail_purges = on;
 }
 
 /* True when this mapping call is one that the test asked to fail. */
@@ -27,6 +33,7 @@ static int injected_failure(void)
 }
 #else
 #define injected_failure() 0
+#define fail_purges 0
 #endif
 
 static void count_mapped(long delta)
@@ -80,8 +87,9 @@ void *_ba_vm_remap(void *p, size_t old, size_t len)
 	return q;
 }
 
-void _ba_vm_purge(void *p, size_t len)
+/* 0 when the pages were given back and read as zero now. */
+int _ba_vm_purge(void *p, size_t len)
 {
 	PROC->vm.madvise++;
-	_ba_os_purge(p, len);
+	return fail_purges ? -1 : _ba_os_purge(p, len);
 }

@@ -4,7 +4,8 @@
  * each heap counts and checks only its own, freeing one heap's block
  * through the other is misuse (in a child, with the metadata sealed, so a
  * write before the abort would be SIGSEGV), and releasing one heap leaves
- * the other's blocks and structures intact. */
+ * the other's blocks and structures intact, as ba_release_all of the main
+ * heap leaves the second one. */
 #include "t.h"
 #include "barealloc.h"
 #include "hooks.h"
@@ -158,10 +159,23 @@ int main(int argc, char **argv, char **envp)
 	T_TRUE("the released heap allocates again", again && ba_test_heap_usable(hb, again) == 1000);
 	ba_test_heap_free(hb, again);
 
-	ba_test_heap_delete(hb);
 	for (unsigned i = 0; i < N; i++)
 		free(a.p[i]);
 	T_EQ("after the main heap frees everything: no live block", live(0), a0);
 	T_EQ("ba_check() at the end", ba_check(), 0);
+
+	/* ba_release_all empties the main heap and, when nothing else holds
+	 * memory, the metadata: not while another heap lives there. */
+	ba_test_heap_release(hb);
+	ba_release_all();
+	again = ba_test_heap_malloc(hb, 100);
+	T_TRUE("an empty second heap survives ba_release_all and allocates",
+	       again && ba_test_heap_usable(hb, again) == 100 && ba_test_heap_check(hb) == 0);
+	ba_test_heap_free(hb, again);
+	ba_test_heap_delete(hb);
+	struct ba_stats st;
+	ba_release_all();
+	ba_stats(&st);
+	T_EQ("once it is deleted, ba_release_all returns every mapping", st.mapped, 0);
 	return t_exit_status();
 }
