@@ -1,17 +1,13 @@
 /* A heap's life: made from a zeroed value, its statistics (summed from
  * the counters its runs and it keep, with no walk of its blocks), and its
- * release.  The public calls act on the current heap. */
+ * release.  The public calls act on the current heap; the test library's
+ * on a heap of their own. */
 #include "run.h"
-
-void _ba_heap_init(struct heap *h)
-{
-	memset(h, 0, sizeof *h);
-}
 
 /* O(runs): each run knows how many of its blocks are free and the sum of
  * its live blocks' slack; medium and large blocks are counted as they
  * come and go. */
-void _ba_heap_stats(struct heap *h, struct ba_stats *out)
+static void heap_stats(struct heap *h, struct ba_stats *out)
 {
 	struct proc *pr = PROC;
 
@@ -39,7 +35,7 @@ void _ba_heap_stats(struct heap *h, struct ba_stats *out)
 /* Every block of h is freed at once: its arenas and large mappings are
  * unmapped, its runs' metadata goes back, and h is a new heap again.
  * Other heaps are untouched. */
-void _ba_heap_release(struct heap *h)
+static void heap_release(struct heap *h)
 {
 	_ba_runs_forget(h);
 	for (struct arena *a = PROC->arenas, *next; a; a = next) {
@@ -48,7 +44,7 @@ void _ba_heap_release(struct heap *h)
 			_ba_arena_unmap(a);
 	}
 	_ba_large_release(h);
-	_ba_heap_init(h);
+	memset(h, 0, sizeof *h);
 }
 
 /* When no heap holds anything any more and none lives in metadata, the
@@ -81,7 +77,7 @@ void ba_init(void)
 
 void ba_stats(struct ba_stats *out)
 {
-	_ba_heap_stats(heap_current(), out);
+	heap_stats(heap_current(), out);
 }
 
 int ba_check(void)
@@ -91,7 +87,7 @@ int ba_check(void)
 
 void ba_release_all(void)
 {
-	_ba_heap_release(heap_current());
+	heap_release(heap_current());
 	_ba_large_drop_kept();
 	proc_release_if_empty();
 }
@@ -121,7 +117,7 @@ struct ba_test_heap *ba_test_heap_new(void)
 
 void ba_test_heap_delete(struct ba_test_heap *t)
 {
-	_ba_heap_release((struct heap *)t);
+	heap_release((struct heap *)t);
 	_ba_meta_free(t, sizeof(struct heap));
 	PROC->heaps--;
 }
@@ -150,11 +146,11 @@ int ba_test_heap_check(struct ba_test_heap *t)
 
 void ba_test_heap_stats(struct ba_test_heap *t, struct ba_stats *out)
 {
-	_ba_heap_stats((struct heap *)t, out);
+	heap_stats((struct heap *)t, out);
 }
 
 void ba_test_heap_release(struct ba_test_heap *t)
 {
-	_ba_heap_release((struct heap *)t);
+	heap_release((struct heap *)t);
 }
 #endif

@@ -312,11 +312,6 @@ void _ba_vm_unmap(void *p, size_t len);
 void *_ba_vm_remap(void *p, size_t old, size_t len);
 int _ba_vm_purge(void *p, size_t len);
 
-/* heap.c */
-void _ba_heap_init(struct heap *h);
-void _ba_heap_release(struct heap *h);
-void _ba_heap_stats(struct heap *h, struct ba_stats *out);
-
 /* meta.c */
 void *_ba_meta_alloc(size_t size);
 void _ba_meta_free(void *p, size_t size);
@@ -340,7 +335,6 @@ void _ba_budget_undo(struct heap *h);
 uint32_t _ba_class_size(unsigned cls);
 struct run *_ba_bin_refill(struct heap *h, unsigned cls);
 void _ba_run_trigger(struct run *r);
-void _ba_run_drop(struct run *r);
 void _ba_release_empty_runs(struct heap *h);
 void _ba_runs_forget(struct heap *h);
 

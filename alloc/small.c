@@ -126,6 +126,25 @@ static struct run *run_new(struct heap *h, unsigned cls)
 	return r;
 }
 
+/* The run's span goes back to the spans, its metadata to the regions. */
+static void run_drop(struct run *r)
+{
+	struct heap *h = r->heap;
+
+	if (r->place != RUN_FULL)
+		bin_unlink(h, r);
+	if (r->place == RUN_EMPTY)
+		h->dirty -= run_bytes(r);
+	if (r->all_prev)
+		r->all_prev->all_next = r->all_next;
+	else
+		h->runs = r->all_next;
+	if (r->all_next)
+		r->all_next->all_prev = r->all_prev;
+	_ba_span_free(h, r->span);
+	_ba_meta_free(r, run_meta_size(r));
+}
+
 /* The class's head run, with a free block: the head itself, or, when it
  * is full, the next run of the list (the full one leaves the list until a
  * block of it is freed), or a new run.  NULL when no memory is left. */
@@ -165,25 +184,6 @@ void _ba_run_trigger(struct run *r)
 	}
 }
 
-/* The run's span goes back to the spans, its metadata to the regions. */
-void _ba_run_drop(struct run *r)
-{
-	struct heap *h = r->heap;
-
-	if (r->place != RUN_FULL)
-		bin_unlink(h, r);
-	if (r->place == RUN_EMPTY)
-		h->dirty -= run_bytes(r);
-	if (r->all_prev)
-		r->all_prev->all_next = r->all_next;
-	else
-		h->runs = r->all_next;
-	if (r->all_next)
-		r->all_next->all_prev = r->all_prev;
-	_ba_span_free(h, r->span);
-	_ba_meta_free(r, run_meta_size(r));
-}
-
 /* At a purge: every run with no live block goes, the heads too, so that
  * they do not pin otherwise empty arenas. */
 void _ba_release_empty_runs(struct heap *h)
@@ -192,7 +192,7 @@ void _ba_release_empty_runs(struct heap *h)
 		for (struct run *r = h->bins[cls], *next; r; r = next) {
 			next = r->next;
 			if (run_free_count(r) == r->nblocks)
-				_ba_run_drop(r);
+				run_drop(r);
 		}
 }
 
