@@ -50,12 +50,13 @@ EXAMPLES := demo
 all: $(foreach i,$(ISAS),$(BUILD)/$(i)/libbarealloc.a $(BUILD)/$(i)/libbarealloc-test.a \
 	$(addprefix $(BUILD)/$(i)/tests/,$(TESTS)) $(addprefix $(BUILD)/$(i)/examples/,$(EXAMPLES)))
 
-# The rules for one ISA.  An alloc/<isa>/X.asm replaces alloc/X.c by name;
-# the C file stays as the portable reference.
+# The rules for one ISA.  A start/<isa>/X.asm or alloc/<isa>/X.asm replaces
+# start/X.c or alloc/X.c by name; the C file stays as the portable reference.
 define isa_rules
 B_$(1)     := $(BUILD)/$(1)
-ASMSRC_$(1) := start/$(1).asm syscall/$(1).asm $$(wildcard alloc/$(1)/*.asm)
-CSRC_$(1)  := $$(wildcard start/*.c) $$(filter-out alloc/layout.c $$(patsubst alloc/$(1)/%.asm,alloc/%.c,$$(wildcard alloc/$(1)/*.asm)),$$(wildcard alloc/*.c))
+ASMSRC_$(1) := start/$(1).asm syscall/$(1).asm $$(wildcard start/$(1)/*.asm alloc/$(1)/*.asm)
+TWINS_$(1)  := $$(foreach d,start alloc,$$(patsubst $$(d)/$(1)/%.asm,$$(d)/%.c,$$(wildcard $$(d)/$(1)/*.asm)))
+CSRC_$(1)  := $$(filter-out alloc/layout.c $$(TWINS_$(1)),$$(wildcard start/*.c alloc/*.c))
 LIBOBJ_$(1) := $$(patsubst %,$(BUILD)/$(1)/%.o,$$(ASMSRC_$(1)) $$(CSRC_$(1)))
 TESTOBJ_$(1) := $(BUILD)/$(1)/tests/harness.c.o $$(patsubst %,$(BUILD)/$(1)/%.o,$$(wildcard tests/$(1)/*.asm))
 
@@ -98,6 +99,14 @@ $(BUILD)/$(1)/tests/mem_c.o: alloc/mem.c | deps
 	$(CC) $(CFLAGS) $(CFLAGS_$(1)) $(CFLAGS_alloc/mem.c) -Dmemcpy=c_memcpy -Dmemmove=c_memmove \
 		-Dmemset=c_memset -Dmemcmp=c_memcmp -c $$< -o $$@
 $(BUILD)/$(1)/tests/mem: $(BUILD)/$(1)/tests/mem_c.o
+
+# The C reference of the 64-bit division helpers, renamed, for tests/arith.c.
+$(BUILD)/$(1)/tests/div64_c.o: start/div64.c | deps
+	@mkdir -p $$(@D)
+	$(CC) $(CFLAGS) $(CFLAGS_$(1)) -D__udivmoddi4=c_udivmoddi4 -D__divmoddi4=c_divmoddi4 \
+		-D__udivdi3=c_udivdi3 -D__umoddi3=c_umoddi3 -D__divdi3=c_divdi3 -D__moddi3=c_moddi3 \
+		-MMD -MP -c $$< -o $$@
+$(BUILD)/$(1)/tests/arith: $(BUILD)/$(1)/tests/div64_c.o
 
 # The C twin of the fast paths, renamed, for tests/fast.c to compare.
 $(BUILD)/$(1)/tests/fast_c.o: alloc/fast.c | deps

@@ -79,12 +79,28 @@ long sys_memfd_create(const char *name, unsigned flags);
 /* Any syscall by number, with up to six arguments (unused ones ignored). */
 long sys_call6(long nr, long a, long b, long c, long d, long e, long f);
 
-/* Set up by _start before main runs. */
+/* Set up by _start before main runs.  _start calls main with argc, argv
+ * and envp; main may take all three, the first two, or none. */
 extern char **ba_environ;
 extern unsigned long *ba_auxv; /* (key, value) pairs ending with AT_NULL */
 unsigned long ba_getauxval(unsigned long key); /* 0 when the key is absent */
 
-int main(int argc, char **argv, char **envp);
+/* The compiler's helpers, for programs linked without libgcc: gcc calls
+ * them for 64-bit division and remainder on i386 (start/i386/div64.asm,
+ * with start/div64.c as reference), and for population and bit counts
+ * where the CPU may lack the instruction (start/bits.c).  Programs call
+ * them through / and % and the __builtin_ functions, not by name. */
+unsigned long long __udivmoddi4(unsigned long long n, unsigned long long d,
+				unsigned long long *rem);
+long long __divmoddi4(long long a, long long b, long long *rem);
+unsigned long long __udivdi3(unsigned long long n, unsigned long long d);
+unsigned long long __umoddi3(unsigned long long n, unsigned long long d);
+long long __divdi3(long long a, long long b);
+long long __moddi3(long long a, long long b);
+int __popcountsi2(unsigned x);
+int __popcountdi2(unsigned long long x);
+int __ctzdi2(unsigned long long x);
+int __ffsdi2(long long x);
 
 /* Decimal and 0x-prefixed hex, NUL-terminated in buf; they return buf. */
 #define BA_UTOA_SIZE 21

@@ -5,6 +5,11 @@
 char **ba_environ;
 unsigned long *ba_auxv;
 
+/* main may be declared with no parameters, two or three: called with all
+ * three, it uses the ones it declares (the System V calling convention
+ * lets a callee ignore trailing arguments). */
+int main(int argc, char **argv, char **envp);
+
 typedef void (*ba_ctor)(int, char **, char **);
 typedef void (*ba_dtor)(void);
 extern ba_ctor __preinit_array_start[], __preinit_array_end[];

@@ -57,6 +57,8 @@ uint64_t t_rand(uint64_t *state);  /* xorshift64*: fast and adequate for tests *
  * 1 a callee-saved register, 2 the stack pointer, 4 the direction flag. */
 long t_checkcall(void *fn, long a, long b, long c, long d, long e, long f, long g);
 extern int t_clobbered;
+/* The same function, for a 64-bit result (edx:eax on i386). */
+long long t_checkcall64(void *fn, long a, long b, long c, long d, long e, long f, long g);
 
 /* Runs fn(arg) in a forked child whose fd 2 is a pipe, and returns the
  * child's wait status (-1 if fork or wait failed).  What the child wrote on

@@ -10,7 +10,10 @@ extern t_clobbered
 %define CANARY 0x5a5a000000000000
 
 section .text
+; t_checkcall64 is the same code, declared in t.h with a 64-bit result.
+global t_checkcall64:function
 BA_FUNC t_checkcall
+t_checkcall64:
 	push	rbp
 	push	rbx
 	push	r12
