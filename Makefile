@@ -1,10 +1,13 @@
 # barealloc: a freestanding allocator and runtime for x86-64 and i386.
-# `make help` lists the targets.  Outputs go to build/<isa>/.
+# `make help` lists the targets.  Outputs go to build/<isa>/.  Each step
+# prints one short line; V=1 prints the commands in full.
 
+VERSION := 0.1
 ISAS    := x86_64 i386
 BUILD   := build
 PREFIX  ?= /usr/local
 DESTDIR ?=
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 
 ifeq ($(origin CC),default)
 CC      := gcc
@@ -21,6 +24,8 @@ NASMFMT_x86_64 := elf64
 NASMFMT_i386   := elf32
 LDEMU_x86_64  := elf_x86_64
 LDEMU_i386    := elf_i386
+WRAPFLAG_x86_64 := -m64
+WRAPFLAG_i386   := -m32
 QEMU_x86_64   := qemu-x86_64
 QEMU_i386     := qemu-i386
 
@@ -36,7 +41,26 @@ endif
 OPT     ?= -O2 -g
 CFLAGS  := -std=c11 $(OPT) $(FREESTANDING) $(WARN) -Iinc
 NASMFLAGS := -Iinc/ -Werror
-LDFLAGS := -static -T linker.ld -z max-page-size=4096 --gc-sections
+LINKOPTS := -z max-page-size=4096 --gc-sections --build-id=none
+LDFLAGS := -static -T linker.ld $(LINKOPTS)
+comma   := ,
+
+ifeq ($(V),1)
+Q   :=
+say  = @true
+else
+Q   := @
+say  = @printf '  %-7s %s\n' '$(1)' '$(2)'
+endif
+
+# Every object depends on the flags it was built with, kept in this file:
+# make install OPT=-Os really rebuilds.
+FLAGS := $(BUILD)/flags
+FLAGS_NOW := $(CC) $(CFLAGS) | $(NASM) $(NASMFLAGS) | $(LD) $(LDFLAGS)
+$(FLAGS): FORCE
+	@mkdir -p $(@D)
+	@echo '$(FLAGS_NOW)' | cmp -s - $@ 2>/dev/null || echo '$(FLAGS_NOW)' > $@
+.PHONY: FORCE
 
 # Test programs: every tests/<name>.c but the harness; tests/harness.c and
 # tests/<isa>/*.asm are linked into each.  Those named in HOOK_TESTS link
@@ -44,11 +68,17 @@ LDFLAGS := -static -T linker.ld -z max-page-size=4096 --gc-sections
 # the product library.  The runner, tests/run.sh, runs them all.
 TESTS   := $(filter-out harness,$(basename $(notdir $(wildcard tests/*.c))))
 HOOK_TESTS := $(filter hook_%,$(TESTS))
-EXAMPLES := demo
+# Built with the wrapper, as a user would, from standard headers.
+WRAPPED_TESTS := $(filter std_%,$(TESTS))
 
-.PHONY: all check demo install clean deps help
+# Examples: examples/*.c on both ISAs, and the pure-NASM examples/<isa>/*.asm,
+# all built with build/barealloc-gcc.
+EXAMPLES = $(basename $(notdir $(wildcard examples/*.c examples/$(1)/*.asm)))
+
+.PHONY: all libs check demo install clean deps help
 all: $(foreach i,$(ISAS),$(BUILD)/$(i)/libbarealloc.a $(BUILD)/$(i)/libbarealloc-test.a \
-	$(addprefix $(BUILD)/$(i)/tests/,$(TESTS)) $(addprefix $(BUILD)/$(i)/examples/,$(EXAMPLES)))
+	$(addprefix $(BUILD)/$(i)/tests/,$(TESTS)) $(addprefix $(BUILD)/$(i)/examples/,$(call EXAMPLES,$(i))))
+libs: $(foreach i,$(ISAS),$(BUILD)/$(i)/libbarealloc.a) $(BUILD)/barealloc-gcc
 
 # The rules for one ISA.  A start/<isa>/X.asm or alloc/<isa>/X.asm replaces
 # start/X.c or alloc/X.c by name; the C file stays as the portable reference.
@@ -61,71 +91,96 @@ LIBOBJ_$(1) := $$(patsubst %,$(BUILD)/$(1)/%.o,$$(ASMSRC_$(1)) $$(CSRC_$(1)))
 TESTOBJ_$(1) := $(BUILD)/$(1)/tests/harness.c.o $$(patsubst %,$(BUILD)/$(1)/%.o,$$(wildcard tests/$(1)/*.asm))
 
 $(BUILD)/$(1)/libbarealloc.a: $$(LIBOBJ_$(1))
-	rm -f $$@
-	$(AR) rcs $$@ $$^
+	$$(call say,AR,$$@)
+	$(Q)rm -f $$@
+	$(Q)$(AR) rcs $$@ $$^
 
 # The same library with the test hooks compiled in (-DBA_TESTING).
 $(BUILD)/$(1)/libbarealloc-test.a: $$(subst $(BUILD)/$(1)/,$(BUILD)/$(1)/testlib/,$$(LIBOBJ_$(1)))
-	rm -f $$@
-	$(AR) rcs $$@ $$^
+	$$(call say,AR,$$@)
+	$(Q)rm -f $$@
+	$(Q)$(AR) rcs $$@ $$^
 
-$(BUILD)/$(1)/testlib/%.c.o: %.c | deps
+$(BUILD)/$(1)/testlib/%.c.o: %.c $(FLAGS) | deps
+	$$(call say,CC,$$< [$(1), hooks])
 	@mkdir -p $$(@D)
-	$(CC) $(CFLAGS) $(CFLAGS_$(1)) $$(CFLAGS_$$<) -DBA_TESTING -MMD -MP -c $$< -o $$@
+	$(Q)$(CC) $(CFLAGS) $(CFLAGS_$(1)) $$(CFLAGS_$$<) -DBA_TESTING -MMD -MP -c $$< -o $$@
 
 $(BUILD)/$(1)/testlib/%.asm.o: $(BUILD)/$(1)/%.asm.o
 	@mkdir -p $$(@D)
-	cp $$< $$@
+	$(Q)cp $$< $$@
 
-$(BUILD)/$(1)/%.c.o: %.c | deps
+$(BUILD)/$(1)/%.c.o: %.c $(FLAGS) | deps
+	$$(call say,CC,$$< [$(1)])
 	@mkdir -p $$(@D)
-	$(CC) $(CFLAGS) $(CFLAGS_$(1)) $$(CFLAGS_$$<) -MMD -MP -c $$< -o $$@
+	$(Q)$(CC) $(CFLAGS) $(CFLAGS_$(1)) $$(CFLAGS_$$<) -MMD -MP -c $$< -o $$@
 
-$(BUILD)/$(1)/%.asm.o: %.asm | deps
+$(BUILD)/$(1)/%.asm.o: %.asm $(FLAGS) | deps
+	$$(call say,NASM,$$< [$(1)])
 	@mkdir -p $$(@D)
-	$(NASM) -f $(NASMFMT_$(1)) $(NASMFLAGS) -I$(BUILD)/$(1)/ $$(if $$(filter tests/%,$$<),,-DBA_LIBRARY) \
+	$(Q)$(NASM) -f $(NASMFMT_$(1)) $(NASMFLAGS) -I$(BUILD)/$(1)/ $$(if $$(filter tests/%,$$<),,-DBA_LIBRARY) \
 		-MD $$(@:.o=.d) -o $$@ $$<
 
 # What the assembly fast paths know of the C structures (alloc/layout.c).
-$(BUILD)/$(1)/layout.inc: alloc/layout.c | deps
+$(BUILD)/$(1)/layout.inc: alloc/layout.c $(FLAGS) | deps
+	$$(call say,GEN,$$@)
 	@mkdir -p $$(@D)
-	$(CC) $(CFLAGS) $(CFLAGS_$(1)) -MMD -MP -MT $$@ -MF $$@.d -S $$< -o $$@.s
-	sed -n 's/^->//p' $$@.s > $$@
+	$(Q)$(CC) $(CFLAGS) $(CFLAGS_$(1)) -MMD -MP -MT $$@ -MF $$@.d -S $$< -o $$@.s
+	$(Q)sed -n 's/^->//p' $$@.s > $$@
 $$(patsubst %,$(BUILD)/$(1)/%.o,$$(wildcard alloc/$(1)/*.asm)): $(BUILD)/$(1)/layout.inc
 
 # The C twin of the byte loops, renamed, as a second implementation to test.
-$(BUILD)/$(1)/tests/mem_c.o: alloc/mem.c | deps
+$(BUILD)/$(1)/tests/mem_c.o: alloc/mem.c $(FLAGS) | deps
+	$$(call say,CC,$$< as c_mem* [$(1)])
 	@mkdir -p $$(@D)
-	$(CC) $(CFLAGS) $(CFLAGS_$(1)) $(CFLAGS_alloc/mem.c) -Dmemcpy=c_memcpy -Dmemmove=c_memmove \
+	$(Q)$(CC) $(CFLAGS) $(CFLAGS_$(1)) $(CFLAGS_alloc/mem.c) -Dmemcpy=c_memcpy -Dmemmove=c_memmove \
 		-Dmemset=c_memset -Dmemcmp=c_memcmp -c $$< -o $$@
 $(BUILD)/$(1)/tests/mem: $(BUILD)/$(1)/tests/mem_c.o
 
 # The C reference of the 64-bit division helpers, renamed, for tests/arith.c.
-$(BUILD)/$(1)/tests/div64_c.o: start/div64.c | deps
+$(BUILD)/$(1)/tests/div64_c.o: start/div64.c $(FLAGS) | deps
+	$$(call say,CC,$$< as c_* [$(1)])
 	@mkdir -p $$(@D)
-	$(CC) $(CFLAGS) $(CFLAGS_$(1)) -D__udivmoddi4=c_udivmoddi4 -D__divmoddi4=c_divmoddi4 \
+	$(Q)$(CC) $(CFLAGS) $(CFLAGS_$(1)) -D__udivmoddi4=c_udivmoddi4 -D__divmoddi4=c_divmoddi4 \
 		-D__udivdi3=c_udivdi3 -D__umoddi3=c_umoddi3 -D__divdi3=c_divdi3 -D__moddi3=c_moddi3 \
 		-MMD -MP -c $$< -o $$@
 $(BUILD)/$(1)/tests/arith: $(BUILD)/$(1)/tests/div64_c.o
 
 # The C twin of the fast paths, renamed, for tests/fast.c to compare.
-$(BUILD)/$(1)/tests/fast_c.o: alloc/fast.c | deps
+$(BUILD)/$(1)/tests/fast_c.o: alloc/fast.c $(FLAGS) | deps
+	$$(call say,CC,$$< as c_malloc c_free [$(1)])
 	@mkdir -p $$(@D)
-	$(CC) $(CFLAGS) $(CFLAGS_$(1)) -Dmalloc=c_malloc -Dfree=c_free -MMD -MP -c $$< -o $$@
+	$(Q)$(CC) $(CFLAGS) $(CFLAGS_$(1)) -Dmalloc=c_malloc -Dfree=c_free -MMD -MP -c $$< -o $$@
 $(BUILD)/$(1)/tests/fast: $(BUILD)/$(1)/tests/fast_c.o
+
+# Tests written against the standard headers, built with the wrapper.
+$(BUILD)/$(1)/tests/std_%.c.o: tests/std_%.c $(BUILD)/barealloc-gcc $(FLAGS) | deps
+	$$(call say,WRAP,$$< [$(1)])
+	@mkdir -p $$(@D)
+	$(Q)$(BUILD)/barealloc-gcc $(WRAPFLAG_$(1)) -std=c11 $(OPT) $(WARN) -Itests -MMD -MP -c $$< -o $$@
 
 # Every program: its objects, the library, linker.ld; plus an objdump -S
 # listing and a symbol table beside it, for reading what was built.
 $(BUILD)/$(1)/tests/%: $(BUILD)/$(1)/tests/%.c.o $$(TESTOBJ_$(1)) $(BUILD)/$(1)/libbarealloc.a $(BUILD)/$(1)/libbarealloc-test.a linker.ld
-	$(LD) -m $(LDEMU_$(1)) $(LDFLAGS) -o $$@ $$(filter %.o,$$^) \
+	$$(call say,LD,$$@)
+	$(Q)$(LD) -m $(LDEMU_$(1)) $(LDFLAGS) -o $$@ $$(filter %.o,$$^) \
 		$(BUILD)/$(1)/libbarealloc$$(if $$(filter $$*,$(HOOK_TESTS)),-test).a
-	$(OBJDUMP) -dS $$@ > $$@.lst
-	nm -n $$@ > $$@.sym
+	$(Q)$(OBJDUMP) -dS $$@ > $$@.lst
+	$(Q)nm -n $$@ > $$@.sym
 
-$(BUILD)/$(1)/examples/%: $(BUILD)/$(1)/examples/%.c.o $(BUILD)/$(1)/libbarealloc.a linker.ld
-	$(LD) -m $(LDEMU_$(1)) $(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(BUILD)/$(1)/libbarealloc.a
-	$(OBJDUMP) -dS $$@ > $$@.lst
-	nm -n $$@ > $$@.sym
+# Examples in C and pure NASM, each built by the wrapper in one line.
+$(BUILD)/$(1)/examples/%: examples/%.c $(BUILD)/barealloc-gcc $(BUILD)/$(1)/libbarealloc.a linker.ld $(FLAGS)
+	$$(call say,WRAP,$$@)
+	@mkdir -p $$(@D)
+	$(Q)$(BUILD)/barealloc-gcc $(WRAPFLAG_$(1)) $(OPT) $(WARN) -o $$@ $$<
+	$(Q)$(OBJDUMP) -dS $$@ > $$@.lst
+	$(Q)nm -n $$@ > $$@.sym
+$(BUILD)/$(1)/examples/%: examples/$(1)/%.asm $(BUILD)/barealloc-gcc $(BUILD)/$(1)/libbarealloc.a linker.ld inc/barealloc.inc
+	$$(call say,WRAP,$$@)
+	@mkdir -p $$(@D)
+	$(Q)$(BUILD)/barealloc-gcc $(WRAPFLAG_$(1)) -o $$@ $$<
+	$(Q)$(OBJDUMP) -d $$@ > $$@.lst
+	$(Q)nm -n $$@ > $$@.sym
 endef
 $(foreach i,$(ISAS),$(eval $(call isa_rules,$(i))))
 
@@ -136,22 +191,49 @@ CFLAGS_alloc/mem.c := -fno-tree-loop-distribute-patterns -fno-builtin
 CFLAGS_start/crt.c := -fno-omit-frame-pointer
 $(foreach t,$(TESTS) harness,$(eval CFLAGS_tests/$(t).c := -fno-omit-frame-pointer -fno-tree-loop-distribute-patterns -Itests -Ialloc))
 
-check: all
-	@ISAS="$(ISAS)" TESTS="$(TESTS)" QEMU_x86_64=$(QEMU_x86_64) QEMU_i386=$(QEMU_i386) \
-		sh tests/run.sh $(BUILD)
+# barealloc-gcc, from barealloc-gcc.in: where the headers, libraries and
+# linker script are, and the flags, all from this Makefile.
+WRAP_SED = sed -e 's|@INC@|$(1)|' -e 's|@LIB@|$(2)|' -e 's|@LDSCRIPT@|$(3)|' -e 's|@VERSION@|$(VERSION)|' \
+	-e 's|@CFLAGS@|$(FREESTANDING)|' -e 's|@LDFLAGS@|$(addprefix -Wl$(comma),$(LINKOPTS))|' \
+	-e 's|@CFLAGS_x86_64@|$(CFLAGS_x86_64)|' -e 's|@CFLAGS_i386@|$(CFLAGS_i386)|'
+$(BUILD)/barealloc-gcc: barealloc-gcc.in $(FLAGS)
+	$(call say,GEN,$@)
+	$(Q)$(call WRAP_SED,$(CURDIR)/inc,$(abspath $(BUILD)),$(CURDIR)/linker.ld) $< > $@
+	$(Q)chmod +x $@
 
-demo: $(BUILD)/x86_64/examples/demo $(BUILD)/i386/examples/demo
+# make check and make demo build in parallel ($(JOBS) jobs), then run.
+check:
+	@$(MAKE) --no-print-directory -j$(JOBS) all
+	@ISAS="$(ISAS)" TESTS="$(TESTS)" EXAMPLES_x86_64="$(call EXAMPLES,x86_64)" \
+		EXAMPLES_i386="$(call EXAMPLES,i386)" QEMU_x86_64=$(QEMU_x86_64) QEMU_i386=$(QEMU_i386) \
+		MAKE="$(MAKE)" sh tests/run.sh $(BUILD)
+
+demo:
+	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/x86_64/examples/demo $(BUILD)/i386/examples/demo
 	@echo "== x86-64, native"
 	@$(BUILD)/x86_64/examples/demo first 'second arg'
 	@echo "== i386, under $(QEMU_i386)"
 	@$(QEMU_i386) $(BUILD)/i386/examples/demo first 'second arg'
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/include/barealloc $(DESTDIR)$(PREFIX)/lib/barealloc
-	install -m 644 inc/*.h inc/*.tab inc/*.inc $(DESTDIR)$(PREFIX)/include/barealloc/
-	install -m 644 linker.ld $(DESTDIR)$(PREFIX)/lib/barealloc/
-	$(foreach i,$(ISAS),install -d $(DESTDIR)$(PREFIX)/lib/barealloc/$(i) && \
-		install -m 644 $(BUILD)/$(i)/libbarealloc.a $(DESTDIR)$(PREFIX)/lib/barealloc/$(i)/ &&) true
+# Only what is installed is built, with the flags of this call: OPT=-Os
+# installs size-optimised libraries.
+INCDIR := $(PREFIX)/include/barealloc
+LIBDIR := $(PREFIX)/lib/barealloc
+install:
+	@$(MAKE) --no-print-directory -j$(JOBS) libs
+	$(call say,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -d $(DESTDIR)$(INCDIR) $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(foreach i,$(ISAS),$(DESTDIR)$(LIBDIR)/$(i))
+	$(Q)install -m 644 inc/*.h inc/*.tab inc/*.inc $(DESTDIR)$(INCDIR)/
+	$(Q)install -m 644 linker.ld $(DESTDIR)$(LIBDIR)/
+	$(Q)$(foreach i,$(ISAS),install -m 644 $(BUILD)/$(i)/libbarealloc.a $(DESTDIR)$(LIBDIR)/$(i)/ &&) true
+	$(Q)$(call WRAP_SED,$(INCDIR),$(LIBDIR),$(LIBDIR)/linker.ld) barealloc-gcc.in > $(DESTDIR)$(PREFIX)/bin/barealloc-gcc
+	$(Q)chmod 755 $(DESTDIR)$(PREFIX)/bin/barealloc-gcc
+	$(Q)$(foreach i,$(ISAS),sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@ISA@|$(i)|' -e 's|@VERSION@|$(VERSION)|' \
+		-e 's|@ISAFLAGS@|$(CFLAGS_$(i))|' -e 's|@CFLAGS@|$(FREESTANDING)|' \
+		-e 's|@GCCINC@|$(shell $(CC) -print-file-name=include)|' \
+		-e 's|@LDFLAGS@|$(addprefix -Wl$(comma),$(LINKOPTS))|' \
+		barealloc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/barealloc-$(i).pc &&) true
 
 clean:
 	rm -rf $(BUILD)
@@ -162,6 +244,7 @@ DEPS_CHECK = \
 	command -v $(NASM) >/dev/null 2>&1 || echo nasm; \
 	for t in $(LD) $(AR) nm readelf $(OBJDUMP); do command -v $$t >/dev/null 2>&1 || { echo binutils; break; }; done; \
 	for t in $(foreach i,$(ISAS),$(QEMU_$(i))); do command -v $$t >/dev/null 2>&1 || { echo qemu-user; break; }; done; \
+	command -v pkg-config >/dev/null 2>&1 || echo pkgconf; \
 	test -e "$$($(CC) -m32 -print-libgcc-file-name 2>/dev/null)" || echo gcc-multilib
 deps:
 	@missing=$$( { $(DEPS_CHECK); } | tr '\n' ' '); \
@@ -176,12 +259,15 @@ deps:
 
 help:
 	@echo "make            build build/x86_64/ and build/i386/: libbarealloc.a, tests, examples"
-	@echo "make check      run every test on x86-64 and i386, natively and under QEMU"
+	@echo "make libs       only the libraries and build/barealloc-gcc"
+	@echo "make check      build in parallel, run every test on x86-64 and i386, natively and under QEMU"
 	@echo "make demo       run the demo natively (x86-64) and under qemu-i386"
 	@echo "make bench      barealloc against glibc, musl, jemalloc, mimalloc, tcmalloc (docs/BENCH.md)"
-	@echo "make install    install both libraries, headers, NASM include, linker.ld (PREFIX, DESTDIR)"
-	@echo "make deps       install nasm, binutils, qemu-user, gcc-multilib if missing"
+	@echo "make install    install barealloc-gcc, both libraries, headers, NASM include, linker.ld,"
+	@echo "                pkg-config files (PREFIX, DESTDIR; OPT=-Os for size-optimised libraries)"
+	@echo "make deps       install nasm, binutils, qemu-user, gcc-multilib, pkgconf if missing"
 	@echo "make clean      remove build/"
+	@echo "V=1             show every command in full"
 
 # The benchmark against glibc, musl, jemalloc, mimalloc and tcmalloc.
 -include bench/bench.mk

@@ -70,6 +70,9 @@ static void proc_release_if_empty(void)
 	memset(pr->unmapped, 0, sizeof pr->unmapped);
 }
 
+_Static_assert(sizeof(struct ba_stats) == 12 * sizeof(size_t),
+	       "inc/barealloc.inc describes struct ba_stats as twelve words");
+
 void ba_init(void)
 {
 	_ba_proc_init();

@@ -51,6 +51,15 @@ run_suite() { # isa runner wrapper
 		printf '%-7s %-12s %-10s %4d passed, %d failed, %d skipped\n' \
 			"$isa" "$runner" "$t" "$n_ok" "$n_fail" "$n_skip"
 	done
+	# The examples check what they do and exit with 0 when all went well.
+	eval examples=\$EXAMPLES_$isa
+	for e in $examples; do
+		out=$(run_prog "$runner" "$wrap" "$build/$isa/examples/$e" 2>&1)
+		status=$?
+		printf '%s\n' "$out" >> "$log"
+		if [ "$status" -eq 0 ]; then ok; else
+			bad "$isa $runner example $e: exited with status $status"; fi
+	done
 	# main's return value reaches the shell as exit_group's status & 255.
 	for n in 0 1 42 255 256 -1; do
 		run_prog "$runner" "$wrap" "$build/$isa/tests/exitcode" "$n" >/dev/null 2>&1
@@ -98,13 +107,70 @@ check_exports() { # isa
 	if [ -n "$names" ] && [ -z "$why" ]; then ok; else bad "$1 ${lib#$build/} exports what no public header declares:$why"; fi
 }
 
+# inc/barealloc.inc declares every function and object of inc/barealloc.h
+# and inc/ba_sys.h (but the compiler's __ helpers and static inlines).
+check_nasm_api() { # isa
+	case $1 in x86_64) m=-m64 fmt=elf64 ;; *) m=-m32 fmt=elf32 ;; esac
+	c_names=$( { printf '#include "barealloc.h"\n#include "ba_sys.h"\n' |
+		gcc $m -nostdinc -Iinc -fsyntax-only -aux-info /dev/stdout -x c - 2>/dev/null |
+		grep 'inc/' | grep -v 'static' | sed 's/.*[ *]\([A-Za-z_][A-Za-z0-9_]*\) *(.*/\1/'
+		sed -n 's/^extern [^(]*[ *]\([A-Za-z_][A-Za-z0-9_]*\);.*/\1/p' inc/barealloc.h inc/ba_sys.h; } |
+		grep -v '^__' | sort -u)
+	nasm_names=$(nasm -E -f $fmt -Iinc/ inc/barealloc.inc | sed -n 's/^\[extern \(.*\)\]$/\1/p')
+	missing=
+	for n in $c_names; do
+		printf '%s\n' "$nasm_names" | grep -qx "$n" || missing="$missing $n"
+	done
+	if [ -n "$c_names" ] && [ -z "$missing" ]; then ok; else bad "$1 inc/barealloc.inc lacks:$missing"; fi
+}
+
+# make install into a scratch prefix, then build from what it installed, as
+# a user would: bench/size.c (standard C) and the NASM example with the
+# installed barealloc-gcc, in one line and as -c then a link, and with
+# pkg-config; each program must run and exit with 0.
+check_install() {
+	prefix=$(cd "$build" && pwd)/prefix
+	log=$build/install.log
+	rm -rf "$prefix"
+	if ! $MAKE --no-print-directory install PREFIX="$prefix" > "$log" 2>&1; then
+		bad "make install PREFIX=$prefix failed: $log"; return
+	fi
+	ok
+	cc=$prefix/bin/barealloc-gcc
+	for isa in $ISAS; do
+		case $isa in x86_64) m=-m64 ;; *) m=-m32 ;; esac
+		o=$prefix/try-$isa
+		try "$isa: barealloc-gcc $m -o size bench/size.c" "$o-size" \
+			"$cc" $m -O2 -o "$o-size" bench/size.c
+		try "$isa: barealloc-gcc $m -c, then a separate link" "$o-size2" \
+			sh -c "'$cc' $m -O2 -c bench/size.c -o '$o.o' && '$cc' $m -o '$o-size2' '$o.o'"
+		try "$isa: barealloc-gcc $m on the NASM example" "$o-heap" \
+			"$cc" $m -o "$o-heap" examples/$isa/heap.asm
+		pc="env PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config"
+		try "$isa: gcc with pkg-config barealloc-$isa" "$o-pc" \
+			sh -c "gcc \$($pc --cflags barealloc-$isa) -O2 -c bench/size.c -o '$o-pc.o' &&
+				gcc -o '$o-pc' '$o-pc.o' \$($pc --libs barealloc-$isa)"
+	done
+}
+
+try() { # what program command...: build with the command, then run the program
+	what=$1 prog=$2; shift 2
+	if ! "$@" >> "$log" 2>&1; then bad "install $what: the build failed ($log)"; return; fi
+	run_prog native "" "$prog" > /dev/null 2>&1
+	status=$?
+	if [ "$status" -eq 0 ]; then ok; else bad "install $what: the program exited with $status"; fi
+}
+
 for isa in $ISAS; do
 	eval qemu=\$QEMU_$isa
 	check_exports "$isa"
+	check_nasm_api "$isa"
 	check_static "$isa"
 	run_suite "$isa" native ""
 	run_suite "$isa" "$qemu" "$qemu"
 done
+
+check_install
 
 if [ "$skip" -eq 0 ]; then echo "$pass passed, $fail failed"
 else echo "$pass passed, $fail failed, $skip skipped"; fi
