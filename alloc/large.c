@@ -33,15 +33,23 @@ static void count(struct large *l, long sign)
 	l->heap->big.in_use += (size_t)sign * l->mapped;
 }
 
-static void table_put(struct large *e)
+/* The empty slot where addr goes: the first on its probe run. */
+static struct large *free_slot(uintptr_t addr)
 {
-	size_t i = slot_of(e->addr);
+	size_t i = slot_of(addr);
 
 	while (PROC->large[i].addr)
 		i = (i + 1) & (PROC->large_cap - 1);
-	PROC->large[i] = *e;
+	return &PROC->large[i];
+}
+
+static void table_put(struct large *e)
+{
+	struct large *slot = free_slot(e->addr);
+
+	*slot = *e;
 	PROC->large_count++;
-	count(&PROC->large[i], 1);
+	count(slot, 1);
 }
 
 /* Keeps the table at most half full; 0 on success. */
@@ -58,12 +66,8 @@ static int table_reserve(void)
 	pr->large = t;
 	pr->large_cap = cap;
 	for (size_t i = 0; i < old_cap; i++)
-		if (old[i].addr) {
-			size_t j = slot_of(old[i].addr);
-			while (t[j].addr)
-				j = (j + 1) & (cap - 1);
-			t[j] = old[i];
-		}
+		if (old[i].addr)
+			*free_slot(old[i].addr) = old[i];
 	if (old)
 		_ba_meta_free(old, old_cap * sizeof *old);
 	return 0;

@@ -24,25 +24,23 @@ void _ba_budget_undo(struct heap *h)
 	h->last_purge = 0;      /* once per purge */
 }
 
-static unsigned empty_arenas(struct heap *h)
+/* Unmaps h's empty arenas beyond the first `keep`; whether any went. */
+static int drop_empty_arenas(struct heap *h, size_t keep)
 {
-	unsigned n = 0;
-
-	for (struct arena *a = PROC->arenas; a; a = a->next)
-		n += a->heap == h && _ba_arena_is_empty(a);
-	return n;
-}
-
-/* Unmaps h's empty arenas beyond the ARENAS_KEPT that are always kept. */
-static void drop_empty_arenas(struct heap *h)
-{
-	unsigned empty = 0;
+	int dropped = 0;
 
 	for (struct arena *a = PROC->arenas, *next; a; a = next) {
 		next = a->next;
-		if (a->heap == h && _ba_arena_is_empty(a) && ++empty > ARENAS_KEPT)
-			_ba_arena_drop(h, a);
+		if (a->heap != h || !_ba_arena_is_empty(a))
+			continue;
+		if (keep) {
+			keep--;
+			continue;
+		}
+		_ba_arena_drop(h, a);
+		dropped = 1;
 	}
+	return dropped;
 }
 
 static void purge_spans(struct heap *h)
@@ -69,25 +67,21 @@ static void purge_spans(struct heap *h)
 static void purge(struct heap *h)
 {
 	_ba_release_empty_runs(h);
-	drop_empty_arenas(h);
+	drop_empty_arenas(h, ARENAS_KEPT);
 	purge_spans(h);
 	h->last_purge = h->span_ops ? h->span_ops : 1;
 	_ba_meta_purge();
 }
 
 /* After memory came back to h: a span freed in arena a, or a run emptied
- * (a NULL).  An arena that empties is unmapped at once while the budget is
- * at its base; a program that cycles (the budget grew) keeps empty arenas
- * up to the growth, so that its next cycle finds them mapped. */
+ * (a NULL).  When a empties, h keeps ARENAS_KEPT empty arenas, and while
+ * the budget has grown (the program cycles) as many more as the growth
+ * covers, so that its next cycle finds them mapped; the rest go at once. */
 void _ba_tidy(struct heap *h, struct arena *a)
 {
-	unsigned empty = a && _ba_arena_is_empty(a) ? empty_arenas(h) : 0;
-
-	if (empty > ARENAS_KEPT &&
-	    (size_t)(empty - ARENAS_KEPT) * ARENA_SIZE > h->dirty_grown) {
-		drop_empty_arenas(h);
+	if (a && _ba_arena_is_empty(a) &&
+	    drop_empty_arenas(h, ARENAS_KEPT + h->dirty_grown / ARENA_SIZE))
 		h->last_purge = h->span_ops;
-	} else if (h->dirty > dirty_budget(h)) {
+	else if (h->dirty > dirty_budget(h))
 		purge(h);
-	}
 }

@@ -44,7 +44,21 @@ BENCH_TEXT += $$(patsubst %,$(BENCH)/text/$(1)-$(2)/%.o,$$(filter alloc/%,$$(CSR
 endef
 $(foreach i,$(ISAS),$(foreach o,$(BENCH_OPTS),$(eval $(call bench_text,$(i),$(o)))))
 
-bench: bench-deps $(BENCH)/bench-barealloc $(BENCH)/bench-hosted $(BENCH)/bench-musl $(BENCH_TEXT)
+# The size yardstick, bench/size.c, stripped: with barealloc-gcc -Os against
+# libraries built with OPT=-Os (what make install OPT=-Os installs), and
+# static with musl and glibc at -Os.
+SIZE_BINS := $(foreach i,$(ISAS),$(BENCH)/size-barealloc-$(i)) $(BENCH)/size-musl-x86_64 \
+	$(foreach i,$(ISAS),$(BENCH)/size-glibc-$(i))
+$(BENCH)/os/barealloc-gcc: FORCE
+	@$(MAKE) --no-print-directory BUILD=$(BENCH)/os OPT=-Os libs
+$(BENCH)/size-barealloc-%: bench/size.c $(BENCH)/os/barealloc-gcc
+	$(BENCH)/os/barealloc-gcc $(WRAPFLAG_$*) -Os -s -o $@ $<
+$(BENCH)/size-musl-x86_64: bench/size.c | bench-deps
+	musl-gcc -static -Os -s -o $@ $<
+$(BENCH)/size-glibc-%: bench/size.c | bench-deps
+	$(CC) $(WRAPFLAG_$*) -static -Os -s -o $@ $<
+
+bench: bench-deps $(BENCH)/bench-barealloc $(BENCH)/bench-hosted $(BENCH)/bench-musl $(BENCH_TEXT) $(SIZE_BINS)
 	@printf '%s\n' $(BENCH_TEXT) > $(BENCH)/text/objects
 	sh bench/run.sh $(BENCH)
 

@@ -11,7 +11,7 @@ set -u
 
 LIBDIR=/usr/lib/x86_64-linux-gnu
 MUSL_LIBC=/usr/lib/x86_64-linux-musl/libc.a
-PACKAGES="valgrind strace musl-tools libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4"
+PACKAGES="valgrind strace musl-tools libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 libc6-dev-i386"
 ALLOCATORS="barealloc glibc musl jemalloc mimalloc tcmalloc"
 SIZES="16 64 256 4096 65536 1048576"
 
@@ -32,6 +32,7 @@ missing_packages() {
 		libjemalloc2) [ -e "$(preload jemalloc)" ] && continue ;;
 		libmimalloc2.0) [ -e "$(preload mimalloc)" ] && continue ;;
 		libtcmalloc-minimal4) [ -e "$(preload tcmalloc)" ] && continue ;;
+		libc6-dev-i386) [ -e /usr/lib32/libc.a ] && continue ;;
 		esac
 		echo $p
 	done
@@ -179,6 +180,16 @@ if [ -e $MUSL_LIBC ]; then
 fi
 record musl text.x86_64-Os "7578 stated"   # 7.4 KiB: the project's figure, not measured here
 
+# The size yardstick: bench/size.c stripped, per allocator and ISA (bench.mk
+# builds it).  It checks every byte it wrote: a build that does not exit
+# with 0 posts no size.
+for f in "$dir"/size-*; do
+	[ -x "$f" ] || continue
+	name=${f##*/size-}
+	"$f" || die "$f exited with status $?"
+	record "${name%-*}" "size.${name##*-}" "$(stat -c %s "$f")"
+done
+
 # The table: one row per allocator, one column per metric and size.  Lower
 # is better everywhere; * marks the best peer of each column, and the last
 # row is barealloc's value divided by that best peer's.
@@ -258,5 +269,17 @@ mapped anonymous bytes per live byte; mixrss/mixmap: the same for 100,000 live
 blocks of 16 B..64 KiB after 400,000 replacements.  text: barealloc's alloc/
 objects; musl: x64O2 = src/malloc of Debian's libc.a as shipped, (x64Os) = the
 project's figure for mallocng at -Os, not measured.  Details: docs/BENCH.md.
+
+The size yardstick, bench/size.c (1000 blocks of 1..4096 B, a third grown by
+realloc, all freed, one 1 MiB block), stripped, in bytes: -Os; barealloc built
+with barealloc-gcc against libraries built with OPT=-Os; musl and glibc static.
 EOF
+awk '$2 ~ /^size\./ { v[$1, $2] = $3; seen[$1] = 1 }
+END {
+	printf "%-10s %10s %10s\n", "", "x86_64", "i386"
+	n = split("barealloc musl glibc", a)
+	for (i = 1; i <= n; i++) if (a[i] in seen)
+		printf "%-10s %10s %10s\n", a[i], ((a[i], "size.x86_64") in v) ? v[a[i], "size.x86_64"] : "-",
+			((a[i], "size.i386") in v) ? v[a[i], "size.i386"] : "-"
+}' "$results"
 } | tee "$dir/table.txt"

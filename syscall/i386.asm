@@ -15,7 +15,7 @@ section .text
 
 %macro STUB 2
 %ifnidn %1, mmap                ; sys_mmap converts its offset, below
-BA_FUNC sys_%1
+BA_FUNC sys_%1, 4                ; a stub is a few bytes: no need of 16
 	mov	eax, %2
 	jmp	trap
 BA_END

@@ -12,7 +12,7 @@ section .text
 
 ; Every named stub loads its number and shares one trap.
 %macro STUB 2
-BA_FUNC sys_%1
+BA_FUNC sys_%1, 4                ; a stub is a few bytes: no need of 16
 	mov	eax, %2
 	jmp	trap
 BA_END
