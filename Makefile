@@ -40,6 +40,13 @@ WARN    += -Werror
 endif
 OPT     ?= -O2 -g
 CFLAGS  := -std=c11 $(OPT) $(FREESTANDING) $(WARN) -Iinc
+# OPT='-Os -flto' makes the smallest programs: link-time optimisation
+# across the library and the program.  Its archives need gcc-ar's index.
+ifneq ($(findstring -flto,$(OPT)),)
+ifeq ($(origin AR),default)
+AR      := gcc-ar
+endif
+endif
 NASMFLAGS := -Iinc/ -Werror
 LINKOPTS := -z max-page-size=4096 --gc-sections --build-id=none
 LDFLAGS := -static -T linker.ld $(LINKOPTS)
@@ -125,7 +132,7 @@ $(BUILD)/$(1)/%.asm.o: %.asm $(FLAGS) | deps
 $(BUILD)/$(1)/layout.inc: alloc/layout.c $(FLAGS) | deps
 	$$(call say,GEN,$$@)
 	@mkdir -p $$(@D)
-	$(Q)$(CC) $(CFLAGS) $(CFLAGS_$(1)) -MMD -MP -MT $$@ -MF $$@.d -S $$< -o $$@.s
+	$(Q)$(CC) $(CFLAGS) $(CFLAGS_$(1)) -fno-lto -MMD -MP -MT $$@ -MF $$@.d -S $$< -o $$@.s
 	$(Q)sed -n 's/^->//p' $$@.s > $$@
 $$(patsubst %,$(BUILD)/$(1)/%.o,$$(wildcard alloc/$(1)/*.asm)): $(BUILD)/$(1)/layout.inc
 
@@ -188,7 +195,9 @@ $(foreach i,$(ISAS),$(eval $(call isa_rules,$(i))))
 
 # Library objects that deserve their own flags.
 CFLAGS_alloc/mem.c := -fno-tree-loop-distribute-patterns -fno-builtin
-CFLAGS_start/crt.c := -fno-omit-frame-pointer
+# crt.c calls main with three arguments whatever main declares: outside
+# link-time optimisation, which would warn that the types differ.
+CFLAGS_start/crt.c := -fno-omit-frame-pointer -fno-lto
 $(foreach t,$(TESTS) harness,$(eval CFLAGS_tests/$(t).c := -fno-omit-frame-pointer -fno-tree-loop-distribute-patterns -Itests -Ialloc))
 
 # barealloc-gcc, from barealloc-gcc.in: where the headers, libraries and
@@ -215,7 +224,7 @@ demo:
 	@echo "== i386, under $(QEMU_i386)"
 	@$(QEMU_i386) $(BUILD)/i386/examples/demo first 'second arg'
 
-# Only what is installed is built, with the flags of this call: OPT=-Os
+# Only what is installed is built, with the flags of this call: OPT='-Os -flto'
 # installs size-optimised libraries.
 INCDIR := $(PREFIX)/include/barealloc
 LIBDIR := $(PREFIX)/lib/barealloc
@@ -264,7 +273,7 @@ help:
 	@echo "make demo       run the demo natively (x86-64) and under qemu-i386"
 	@echo "make bench      barealloc against glibc, musl, jemalloc, mimalloc, tcmalloc (docs/BENCH.md)"
 	@echo "make install    install barealloc-gcc, both libraries, headers, NASM include, linker.ld,"
-	@echo "                pkg-config files (PREFIX, DESTDIR; OPT=-Os for size-optimised libraries)"
+	@echo "                pkg-config files (PREFIX, DESTDIR; OPT='-Os -flto' for the smallest programs)"
 	@echo "make deps       install nasm, binutils, qemu-user, gcc-multilib, pkgconf if missing"
 	@echo "make clean      remove build/"
 	@echo "V=1             show every command in full"

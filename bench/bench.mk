@@ -45,12 +45,12 @@ endef
 $(foreach i,$(ISAS),$(foreach o,$(BENCH_OPTS),$(eval $(call bench_text,$(i),$(o)))))
 
 # The size yardstick, bench/size.c, stripped: with barealloc-gcc -Os against
-# libraries built with OPT=-Os (what make install OPT=-Os installs), and
-# static with musl and glibc at -Os.
+# libraries built with OPT='-Os -flto' (what make install OPT='-Os -flto'
+# installs), and static with musl and glibc at -Os.
 SIZE_BINS := $(foreach i,$(ISAS),$(BENCH)/size-barealloc-$(i)) $(BENCH)/size-musl-x86_64 \
 	$(foreach i,$(ISAS),$(BENCH)/size-glibc-$(i))
 $(BENCH)/os/barealloc-gcc: FORCE
-	@$(MAKE) --no-print-directory BUILD=$(BENCH)/os OPT=-Os libs
+	@$(MAKE) --no-print-directory BUILD=$(BENCH)/os OPT='-Os -flto' libs
 $(BENCH)/size-barealloc-%: bench/size.c $(BENCH)/os/barealloc-gcc
 	$(BENCH)/os/barealloc-gcc $(WRAPFLAG_$*) -Os -s -o $@ $<
 $(BENCH)/size-musl-x86_64: bench/size.c | bench-deps

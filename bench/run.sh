@@ -272,7 +272,8 @@ project's figure for mallocng at -Os, not measured.  Details: docs/BENCH.md.
 
 The size yardstick, bench/size.c (1000 blocks of 1..4096 B, a third grown by
 realloc, all freed, one 1 MiB block), stripped, in bytes: -Os; barealloc built
-with barealloc-gcc against libraries built with OPT=-Os; musl and glibc static.
+with barealloc-gcc against libraries built with OPT='-Os -flto'; musl and glibc
+static.
 EOF
 awk '$2 ~ /^size\./ { v[$1, $2] = $3; seen[$1] = 1 }
 END {
