@@ -164,60 +164,41 @@ BA_END
 ; a stack slot for the remainder.  Each pushes (n, d, rem) again; with the
 ; 8 bytes before them, the call is 16-byte aligned, as gcc's i386 ABI wants.
 
-; unsigned long long __udivdi3(unsigned long long n, unsigned long long d)
-BA_FUNC __udivdi3
+; QUOTIENT name, core: name(n, d) = core(n, d, NULL).
+%macro QUOTIENT 2
+BA_FUNC %1
 	sub	esp, 8
 	push	0
+	push	dword [esp + 28]        ; d, then n: each push moves the next one here
 	push	dword [esp + 28]
 	push	dword [esp + 28]
 	push	dword [esp + 28]
-	push	dword [esp + 28]
-	call	__udivmoddi4
+	call	%2
 	add	esp, 28
 	ret
 BA_END
+%endmacro
 
-; unsigned long long __umoddi3(unsigned long long n, unsigned long long d)
-BA_FUNC __umoddi3
+; REMAINDER name, core: name(n, d) = the remainder core(n, d, &r) leaves.
+%macro REMAINDER 2
+BA_FUNC %1
 	sub	esp, 8                  ; the remainder
 	push	esp
 	push	dword [esp + 28]
 	push	dword [esp + 28]
 	push	dword [esp + 28]
 	push	dword [esp + 28]
-	call	__udivmoddi4
+	call	%2
 	mov	eax, [esp + 20]
 	mov	edx, [esp + 24]
 	add	esp, 28
 	ret
 BA_END
+%endmacro
 
-; long long __divdi3(long long a, long long b)
-BA_FUNC __divdi3
-	sub	esp, 8
-	push	0
-	push	dword [esp + 28]
-	push	dword [esp + 28]
-	push	dword [esp + 28]
-	push	dword [esp + 28]
-	call	__divmoddi4
-	add	esp, 28
-	ret
-BA_END
-
-; long long __moddi3(long long a, long long b)
-BA_FUNC __moddi3
-	sub	esp, 8                  ; the remainder
-	push	esp
-	push	dword [esp + 28]
-	push	dword [esp + 28]
-	push	dword [esp + 28]
-	push	dword [esp + 28]
-	call	__divmoddi4
-	mov	eax, [esp + 20]
-	mov	edx, [esp + 24]
-	add	esp, 28
-	ret
-BA_END
+QUOTIENT __udivdi3, __udivmoddi4       ; unsigned long long (unsigned long long, unsigned long long)
+REMAINDER __umoddi3, __udivmoddi4
+QUOTIENT __divdi3, __divmoddi4          ; long long (long long, long long)
+REMAINDER __moddi3, __divmoddi4
 
 BA_NOEXEC_STACK
