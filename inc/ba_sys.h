@@ -89,7 +89,9 @@ unsigned long ba_getauxval(unsigned long key); /* 0 when the key is absent */
  * them for 64-bit division and remainder on i386 (start/i386/div64.asm,
  * with start/div64.c as reference), and for population and bit counts
  * where the CPU may lack the instruction (start/bits.c).  Programs call
- * them through / and % and the __builtin_ functions, not by name. */
+ * them through / and % and the __builtin_ functions, not by name.
+ * Division of 128-bit integers on x86-64 (__udivti3 and its kin) is not
+ * provided. */
 unsigned long long __udivmoddi4(unsigned long long n, unsigned long long d,
 				unsigned long long *rem);
 long long __divmoddi4(long long a, long long b, long long *rem);
