@@ -12,11 +12,8 @@ static int power_of_two(size_t x)
 static void *aligned(size_t align, size_t n)
 {
 	int zero;
-	void *p = _ba_heap_alloc(heap_current(), n, align, &zero);
 
-	if (!p)
-		_ba_os_set_errno(OS_ENOMEM);
-	return p;
+	return _ba_heap_alloc(heap_current(), n, align, &zero);
 }
 
 /* C17: the alignment must be valid (a power of two here); the size need

@@ -126,6 +126,12 @@ static inline union slot *run_slot(const struct run *r)
 	return (union slot *)(uintptr_t)(r + 1);
 }
 
+/* The bytes of a run's metadata: the header and its slots. */
+static inline size_t run_meta_size(uint32_t slots)
+{
+	return sizeof(struct run) + slots * sizeof(union slot);
+}
+
 _Static_assert(RUN_MAX_BLOCKS <= 0xffff && RUN_MAX_BLOCKS * 16 == RUN_BYTES,
 	       "a run's block index fits a ring entry (16 bits)");
 _Static_assert(RUN_BIG_BLOCKS * SMALL_MAX <= ARENA_SIZE / 4, "a run fits an arena four times");
@@ -355,7 +361,7 @@ void *_ba_large_realloc(struct large *l, size_t n);
 void _ba_large_release(struct heap *h);
 void _ba_large_drop_kept(void);
 
-/* malloc.c */
+/* malloc.c: _ba_heap_alloc sets errno to ENOMEM when it fails. */
 void *_ba_heap_alloc(struct heap *h, size_t n, size_t align, int *zero);
 void *_ba_malloc_slow(size_t n);
 void _ba_free_slow(void *p);

@@ -7,7 +7,7 @@
 /* align is a power of two.  A small block is aligned to align when its
  * class is a multiple of it (runs start on a page): every class is a
  * multiple of 16, so for the default alignment the first class fits. */
-void *_ba_heap_alloc(struct heap *h, size_t n, size_t align, int *zero)
+static void *heap_alloc(struct heap *h, size_t n, size_t align, int *zero)
 {
 	if (n > PTRDIFF_MAX || _ba_proc_init())
 		return NULL;
@@ -28,14 +28,21 @@ void *_ba_heap_alloc(struct heap *h, size_t n, size_t align, int *zero)
 	return _ba_large_alloc(h, n, align > PAGE ? align : PAGE, zero);
 }
 
-void *_ba_malloc_slow(size_t n)
+/* Every allocation that fails sets errno to ENOMEM here, once. */
+void *_ba_heap_alloc(struct heap *h, size_t n, size_t align, int *zero)
 {
-	int zero;
-	void *p = _ba_heap_alloc(heap_current(), n, 16, &zero);
+	void *p = heap_alloc(h, n, align, zero);
 
 	if (!p)
 		_ba_os_set_errno(OS_ENOMEM);
 	return p;
+}
+
+void *_ba_malloc_slow(size_t n)
+{
+	int zero;
+
+	return _ba_heap_alloc(heap_current(), n, 16, &zero);
 }
 
 void _ba_free_slow(void *p)
@@ -54,9 +61,7 @@ void *calloc(size_t nmemb, size_t size)
 		return NULL;
 	}
 	void *p = _ba_heap_alloc(heap_current(), n, 16, &zero);
-	if (!p)
-		_ba_os_set_errno(OS_ENOMEM);
-	else if (!zero)
+	if (p && !zero)
 		memset(p, 0, n);
 	return p;
 }

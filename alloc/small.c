@@ -44,11 +44,6 @@ static struct geometry run_geometry(uint32_t size)
 	return g;
 }
 
-static size_t run_meta_size(const struct run *r)
-{
-	return sizeof(struct run) + (r->mask + 1) * sizeof(union slot);
-}
-
 /* r became the first run of its list: malloc takes from it, and its
  * trigger waits 2^32 frees (it never needs one). */
 static void set_head(struct heap *h, struct run *r)
@@ -96,7 +91,7 @@ static struct run *run_new(struct heap *h, unsigned cls)
 {
 	uint32_t size = _ba_class_size(cls);
 	struct geometry g = run_geometry(size);
-	size_t meta = sizeof(struct run) + g.slots * sizeof(union slot);
+	size_t meta = run_meta_size(g.slots);
 	struct run *r = _ba_meta_alloc(meta);
 	struct page *pg = r ? _ba_span_alloc(h, g.bytes >> PAGE_SHIFT) : NULL;
 
@@ -142,7 +137,7 @@ static void run_drop(struct run *r)
 	if (r->all_next)
 		r->all_next->all_prev = r->all_prev;
 	_ba_span_free(h, r->span);
-	_ba_meta_free(r, run_meta_size(r));
+	_ba_meta_free(r, run_meta_size(r->mask + 1));
 }
 
 /* The class's head run, with a free block: the head itself, or, when it
@@ -201,6 +196,6 @@ void _ba_runs_forget(struct heap *h)
 {
 	for (struct run *r = h->runs, *next; r; r = next) {
 		next = r->all_next;
-		_ba_meta_free(r, run_meta_size(r));
+		_ba_meta_free(r, run_meta_size(r->mask + 1));
 	}
 }

@@ -23,11 +23,6 @@ static long compared_malloc, compared_free, slow_calls;
 static long bad_result, bad_state, bad_regs;
 static char first_bad[160];
 
-static size_t meta_size(const struct run *r)
-{
-	return sizeof *r + (r->mask + 1) * sizeof(union slot);
-}
-
 static void note_bad(long *count, const char *what, size_t n)
 {
 	if (!(*count)++ && !first_bad[0])
@@ -80,7 +75,7 @@ static void check_malloc(size_t n)
 			free(p);
 		return;
 	}
-	size_t meta = meta_size(r);
+	size_t meta = run_meta_size(r->mask + 1);
 	memcpy(before, r, meta);
 	unsigned char *p = (unsigned char *)call((void *)malloc, (long)n);
 	memcpy(after, r, meta);
@@ -111,7 +106,7 @@ static void check_free(size_t k)
 		slow_calls++;
 		return;
 	}
-	size_t meta = meta_size(r);
+	size_t meta = run_meta_size(r->mask + 1);
 	memcpy(before, r, meta);
 	call((void *)free, (long)p);
 	memcpy(after, r, meta);
