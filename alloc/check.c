@@ -24,7 +24,8 @@ struct tally {
 	size_t free_spans, dirty, runs, medium_live, medium_req, medium_in_use;
 };
 
-/* The ring holds exactly the free blocks, each once. */
+/* The ring holds exactly the free blocks below given, each once; the
+ * blocks from given on are free and never handed out. */
 static int check_ring(const struct run *r)
 {
 	uint32_t seen[RUN_MAX_BLOCKS / 32] = { 0 };
@@ -32,12 +33,15 @@ static int check_ring(const struct run *r)
 
 	for (uint32_t pos = r->head; pos != r->tail; pos++) {
 		uint32_t i = run_slot(r)[pos & r->mask].ring;
-		if (i >= r->nblocks || run_slot(r)[i].state <= SLACK_MAX || (seen[i / 32] >> (i % 32) & 1))
+		if (i >= r->given || run_slot(r)[i].state <= SLACK_MAX || (seen[i / 32] >> (i % 32) & 1))
 			return 0;
 		seen[i / 32] |= 1u << (i % 32);
 	}
-	for (uint32_t i = 0; i < r->nblocks; i++)
-		free += run_slot(r)[i].state > SLACK_MAX;
+	for (uint32_t i = 0; i < r->nblocks; i++) {
+		if (i >= r->given && run_slot(r)[i].state <= SLACK_MAX)
+			return 0;
+		free += i < r->given && run_slot(r)[i].state > SLACK_MAX;
+	}
 	return free == run_free_count(r);
 }
 
@@ -49,7 +53,8 @@ static int check_run(struct heap *h, const struct run *r, struct page *pg)
 	if (r->span != pg || r->heap != h || r->base != page_addr(pg) || r->cls >= NCLASSES ||
 	    r->size != _ba_class_size(r->cls) || r->magic != run_magic(r->size) ||
 	    (size_t)r->nblocks * r->size > bytes || r->nblocks > r->mask + 1 ||
-	    ((r->mask + 1) & r->mask) || run_free_count(r) > r->nblocks ||
+	    ((r->mask + 1) & r->mask) || run_free_count(r) > r->given || r->given > r->nblocks ||
+	    !r->window || r->window > r->nblocks / 4 || r->gate != r->tail - r->window ||
 	    (bytes > (size_t)r->nblocks * r->size && r->mask < r->nblocks))
 		return BAD_RUN;
 	for (uint32_t i = r->nblocks; i <= r->mask; i++)
@@ -146,8 +151,8 @@ static int check_free_lists(struct heap *h, struct tally *t)
 }
 
 /* Each bin is empty or a head run followed by listed and empty runs of
- * its class; every run of h is in its bin or full; the triggers wait for
- * what the places say. */
+ * its class; every run of h is in its bin or full (nothing out of
+ * quarantine); the triggers wait for what the places say. */
 static int check_bins(struct heap *h, struct tally *t)
 {
 	size_t listed = 0, runs = 0;
@@ -155,9 +160,9 @@ static int check_bins(struct heap *h, struct tally *t)
 	for (unsigned cls = 0; cls < NCLASSES; cls++) {
 		for (struct run *r = h->bins[cls], *prev = NULL; r; prev = r, r = r->next) {
 			uint32_t free = run_free_count(r);
-			int place_ok = prev ? (r->place == RUN_LISTED && free && free < r->nblocks &&
-					       r->trigger == r->head + r->nblocks - 1) ||
-						      (r->place == RUN_EMPTY && free == r->nblocks)
+			int place_ok = prev ? (r->place == RUN_LISTED && free < r->given &&
+					       r->trigger == r->head + r->given - 1) ||
+						      (r->place == RUN_EMPTY && free == r->given)
 					    : r->place == RUN_HEAD;
 			if (!place_ok || r->cls != cls || r->prev != prev || r->heap != h || ++listed > t->runs)
 				return BAD_BIN;
@@ -166,7 +171,7 @@ static int check_bins(struct heap *h, struct tally *t)
 	for (struct run *r = h->runs, *prev = NULL; r; prev = r, r = r->all_next) {
 		if (r->all_prev != prev || ++runs > t->runs)
 			return BAD_BIN;
-		if (r->place == RUN_FULL && (run_free_count(r) || r->trigger != r->tail))
+		if (r->place == RUN_FULL && (run_free_count(r) > r->window || r->trigger != r->head + r->window))
 			return BAD_BIN;
 		listed += r->place == RUN_FULL;
 	}

@@ -13,7 +13,7 @@ static void heap_stats(struct heap *h, struct ba_stats *out)
 
 	memset(out, 0, sizeof *out);
 	for (struct run *r = h->runs; r; r = r->all_next) {
-		size_t live = r->nblocks - run_free_count(r);
+		size_t live = r->given - run_free_count(r);
 		out->live_blocks += live;
 		out->in_use += live * r->size;
 		out->requested += live * r->size - r->slack;

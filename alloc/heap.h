@@ -32,6 +32,9 @@
 #define LARGE_KEPT      4               /* freed large mappings kept for reuse ... */
 #define LARGE_KEPT_MAX  (16u << 20)     /* ... up to this many bytes in all */
 #define META_REGION     (256u << 10)    /* metadata is carved from regions this big */
+#define QUARANTINE_BYTES 4096           /* a freed block waits for this many bytes' worth of */
+#define QUARANTINE_MIN  2               /* frees of its run, at least this many ... */
+#define QUARANTINE_MAX  16              /* ... and at most this many (docs/DESIGN.md) */
 
 /* ---- Derived: do not edit below ---------------------------------------- */
 #define PAGE_SHIFT      12              /* x86's page; _ba_proc_init checks the kernel's */
@@ -80,19 +83,26 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "x86: the state is wor
 /* Where a run is, and so what free's trigger waits for. */
 enum run_place {
 	RUN_HEAD,       /* bins[cls]: malloc takes from it; trigger never fires */
-	RUN_LISTED,     /* after the head, with a free block; fires when the run empties */
+	RUN_LISTED,     /* after the head, with a block to give; fires when the run empties */
 	RUN_EMPTY,      /* listed, every block free, counted in heap.dirty; never fires */
-	RUN_FULL,       /* not listed, no free block; fires at the first free */
+	RUN_FULL,       /* not listed, nothing to give; fires when one block leaves quarantine */
 };
 
 /* A run: one span of pages cut into nblocks blocks of one size class.
  * - Block i is at base + i * size.  Every page of the span has the run as
  *   its arena tab entry.
+ * - Blocks given..nblocks-1 were never handed out: they are in no ring
+ *   and their pages were never written for them.
  * - The ring: positions head..tail-1 (free-running 32-bit counters, taken
  *   modulo mask + 1, a power of two at least nblocks) hold the indices of
- *   the free blocks, each once, oldest first.  malloc takes the oldest, so
- *   a freed block stays free (and a second free of it detectable) for as
- *   long as possible; a new run's ring holds every block in address order.
+ *   the free blocks below given, each once, oldest first.  malloc takes
+ *   the oldest, but only from positions before gate = tail - window: the
+ *   last window blocks freed are in quarantine, so that a block freed is
+ *   not handed out again before window more frees of its run, and a
+ *   second free of it within them finds it free (docs/DESIGN.md).  When
+ *   nothing is before the gate, the slow path feeds the ring a page's
+ *   worth of never-used blocks, ahead of the quarantined ones (run_feed in
+ *   small.c): a run reuses freed blocks before it touches new pages.
  * - slot[i].state for i < nblocks as above; slot[i].state is STATE_NONE for
  *   nblocks <= i <= mask.  When the span is longer than nblocks * size the
  *   ring has room for that sentinel (mask >= nblocks), so that any offset
@@ -107,7 +117,10 @@ enum run_place {
  * - heap: the owner, whose bins list the run and whose lists take its
  *   span back. */
 struct run {
-	uint32_t head, tail, mask, trigger;
+	uint32_t head, tail, gate, trigger;
+	uint32_t mask;
+	uint16_t given;
+	uint8_t window, pad;
 	uintptr_t base;
 	uintptr_t magic;
 	uint32_t size;
@@ -137,6 +150,8 @@ _Static_assert(RUN_MAX_BLOCKS <= 0xffff && RUN_MAX_BLOCKS * 16 == RUN_BYTES,
 _Static_assert(RUN_BIG_BLOCKS * SMALL_MAX <= ARENA_SIZE / 4, "a run fits an arena four times");
 _Static_assert(SLACK_MAX < STATE_NONE, "a live block's slack never reads as a free state");
 _Static_assert(sizeof(union slot) == 4, "a slot is two 16-bit words");
+_Static_assert(QUARANTINE_MIN >= 1 && QUARANTINE_MAX <= 255 && QUARANTINE_MIN * 4 <= RUN_BIG_BLOCKS,
+	       "a run's window fits its byte and a quarter of its blocks");
 
 
 /* ---- Arenas, pages and spans ------------------------------------------- */

@@ -17,6 +17,7 @@ void _ba_layout(void)
 	OFFSET(ARENA_TAB, struct arena, tab);
 	OFFSET(RUN_HEAD, struct run, head);
 	OFFSET(RUN_TAIL, struct run, tail);
+	OFFSET(RUN_GATE, struct run, gate);
 	OFFSET(RUN_MASK, struct run, mask);
 	OFFSET(RUN_TRIGGER, struct run, trigger);
 	OFFSET(RUN_BASE, struct run, base);

@@ -99,7 +99,15 @@ static inline int canary_intact(uintptr_t p, size_t n, size_t room)
 	return n >= room || ((const uint8_t *)p)[n] == canary(p + n);
 }
 
-/* Takes the oldest free block of r (head != tail) for a request of n
+/* Whether r's ring has a block before its gate, out of quarantine: head
+ * precedes gate (the counters run free, so it is the sign of the
+ * difference). */
+static inline int run_takeable(const struct run *r)
+{
+	return (int32_t)(r->head - r->gate) < 0;
+}
+
+/* Takes the oldest free block of r (run_takeable) for a request of n
  * bytes, n <= size and size - n <= SLACK_MAX. */
 static inline void *run_take(struct run *r, uint32_t head, size_t n)
 {
@@ -122,6 +130,7 @@ static inline void run_put(struct run *r, uintptr_t idx)
 	uint32_t tail = r->tail;
 
 	r->tail = tail + 1;
+	r->gate++;
 	run_slot(r)[tail & r->mask].ring = (uint16_t)idx;
 	if (unlikely(tail == r->trigger))
 		_ba_run_trigger(r);

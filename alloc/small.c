@@ -44,6 +44,16 @@ static struct geometry run_geometry(uint32_t size)
 	return g;
 }
 
+/* The quarantine of a class: QUARANTINE_BYTES' worth of its blocks,
+ * clamped (docs/DESIGN.md says why these numbers). */
+static uint32_t run_window(uint32_t size, uint32_t nblocks)
+{
+	uint32_t w = QUARANTINE_BYTES / size;
+
+	w = w < QUARANTINE_MIN ? QUARANTINE_MIN : w > QUARANTINE_MAX ? QUARANTINE_MAX : w;
+	return w < nblocks / 4 ? w : nblocks / 4;
+}
+
 /* r became the first run of its list: malloc takes from it, and its
  * trigger waits 2^32 frees (it never needs one). */
 static void set_head(struct heap *h, struct run *r)
@@ -52,6 +62,20 @@ static void set_head(struct heap *h, struct run *r)
 		h->dirty -= run_bytes(r);
 	r->place = RUN_HEAD;
 	r->trigger = r->tail - 1;
+}
+
+/* r, which has a block to give or none in use, follows the head: its
+ * trigger waits for the free that empties it, unless it is empty already. */
+static void set_listed(struct heap *h, struct run *r)
+{
+	if (run_free_count(r) == r->given) {
+		r->place = RUN_EMPTY;
+		r->trigger = r->tail - 1;
+		h->dirty += run_bytes(r);
+	} else {
+		r->place = RUN_LISTED;
+		r->trigger = r->head + r->given - 1;
+	}
 }
 
 static void bin_unlink(struct heap *h, struct run *r)
@@ -64,8 +88,8 @@ static void bin_unlink(struct heap *h, struct run *r)
 		r->next->prev = r->prev;
 }
 
-/* Lists r, which has a free block: first if its class has no run, else
- * right after the head, so that malloc finishes the head's blocks first. */
+/* Lists r: first if its class has no run, else right after the head, so
+ * that malloc finishes the head's blocks first. */
 static void bin_insert(struct heap *h, struct run *r)
 {
 	struct run *head = h->bins[r->cls];
@@ -81,12 +105,49 @@ static void bin_insert(struct heap *h, struct run *r)
 	if (head->next)
 		head->next->prev = r;
 	head->next = r;
-	r->place = RUN_LISTED;
-	r->trigger = r->head + r->nblocks - 1;  /* the free that empties it */
+	set_listed(h, r);
 }
 
-/* A new run, the first of its class's list (which is empty).  Its ring
- * holds every block in address order. */
+/* The run after the head, r, becomes the head, and the head follows it. */
+static void promote(struct heap *h, struct run *r)
+{
+	struct run *head = r->prev;
+
+	bin_unlink(h, r);
+	r->prev = NULL;
+	r->next = head;
+	head->prev = r;
+	h->bins[r->cls] = r;
+	set_head(h, r);
+	set_listed(h, head);
+}
+
+/* Feeds the ring of the head run r with never-used blocks, a page's
+ * worth or as many as it takes to put one before the gate, ahead of the
+ * blocks in quarantine (which move on, keeping their order and their
+ * distance to the tail, so that each still waits for window later frees).
+ * Whether r has a block to take now. */
+static int run_feed(struct run *r)
+{
+	union slot *s = run_slot(r);
+	uint32_t queued = run_free_count(r), left = r->nblocks - r->given;
+	uint32_t k = PAGE / r->size, need = r->window + 1 - queued;
+
+	k = k > need ? k : need;
+	k = k < left ? k : left;
+	for (uint32_t i = queued; i-- > 0;)
+		s[(r->head + k + i) & r->mask].ring = s[(r->head + i) & r->mask].ring;
+	for (uint32_t i = 0; i < k; i++)
+		s[(r->head + i) & r->mask].ring = (uint16_t)(r->given + i);
+	r->given = (uint16_t)(r->given + k);
+	r->tail += k;
+	r->gate += k;
+	r->trigger = r->tail - 1;
+	return run_takeable(r);
+}
+
+/* A new run, the first of its class's list (which is empty).  No block is
+ * in its ring yet: run_feed gives them out a page at a time. */
 static struct run *run_new(struct heap *h, unsigned cls)
 {
 	uint32_t size = _ba_class_size(cls);
@@ -100,10 +161,11 @@ static struct run *run_new(struct heap *h, unsigned cls)
 			_ba_meta_free(r, meta);
 		return NULL;
 	}
-	uint16_t state = pg->dirty == DIRTY ? STATE_FREE : STATE_ZERO;
+	uint32_t state = pg->dirty == DIRTY ? SLOT_FREE : (uint32_t)STATE_ZERO << 16;
 	for (uint32_t i = 0; i < g.slots; i++)
-		run_slot(r)[i].word = i | (uint32_t)(i < g.nblocks ? state : STATE_NONE) << 16;
-	r->tail = g.nblocks;
+		run_slot(r)[i].word = i < g.nblocks ? state : (uint32_t)STATE_NONE << 16;
+	r->window = (uint8_t)run_window(size, g.nblocks);
+	r->gate = -(uint32_t)r->window;
 	r->mask = g.slots - 1;
 	r->base = page_addr(pg);
 	r->magic = run_magic(size);
@@ -140,22 +202,29 @@ static void run_drop(struct run *r)
 	_ba_meta_free(r, run_meta_size(r->mask + 1));
 }
 
-/* The class's head run, with a free block: the head itself, or, when it
- * is full, the next run of the list (the full one leaves the list until a
- * block of it is freed), or a new run.  NULL when no memory is left. */
+/* The class's head run, with a block to take: the head itself; else the
+ * run after it when that one has freed blocks out of quarantine (touched
+ * memory before new); else the head fed with never-used blocks; else, the
+ * head leaving the list until enough of its blocks are freed, the next
+ * run or a new one.  NULL when no memory is left. */
 struct run *_ba_bin_refill(struct heap *h, unsigned cls)
 {
-	struct run *r = h->bins[cls];
-
-	if (r && r->head != r->tail)
-		return r;
-	if (r) {
+	for (;;) {
+		struct run *r = h->bins[cls];
+		if (!r && !(r = run_new(h, cls)))
+			return NULL;
+		if (run_takeable(r))
+			return r;
+		if (r->next && run_takeable(r->next)) {
+			promote(h, r->next);
+			return h->bins[cls];
+		}
+		if (run_feed(r))
+			return r;
 		bin_unlink(h, r);
 		r->place = RUN_FULL;
-		r->trigger = r->tail;
+		r->trigger = r->head + r->window;       /* the free that lets one out */
 	}
-	r = h->bins[cls];
-	return r ? r : run_new(h, cls);
 }
 
 /* free's trigger: a block went to ring position r->trigger (enum
@@ -165,18 +234,18 @@ void _ba_run_trigger(struct run *r)
 	struct heap *h = r->heap;
 
 	switch (r->place) {
-	case RUN_FULL:          /* its first free block: back in the list */
+	case RUN_FULL:          /* a block out of quarantine: back in the list */
 		bin_insert(h, r);
 		break;
 	case RUN_LISTED:        /* every block free: kept for reuse, as dirty memory */
-		r->place = RUN_EMPTY;
-		r->trigger = r->tail - 1;
-		h->dirty += run_bytes(r);
-		_ba_tidy(h, NULL);
+		set_listed(h, r);
 		break;
 	default:                /* the counters came round to the trigger: wait again */
 		r->trigger = r->tail - 1;
+		return;
 	}
+	if (r->place == RUN_EMPTY)
+		_ba_tidy(h, NULL);
 }
 
 /* At a purge: every run with no live block goes, the heads too, so that
@@ -186,7 +255,7 @@ void _ba_release_empty_runs(struct heap *h)
 	for (unsigned cls = 0; cls < NCLASSES; cls++)
 		for (struct run *r = h->bins[cls], *next; r; r = next) {
 			next = r->next;
-			if (run_free_count(r) == r->nblocks)
+			if (run_free_count(r) == r->given)
 				run_drop(r);
 		}
 }

@@ -66,7 +66,7 @@ static void check_malloc(size_t n)
 {
 	struct run *r = n && n <= SMALL_MAX ? heap_current()->bins[size_class(n)] : NULL;
 
-	if (!r || r->head == r->tail) {
+	if (!r || !run_takeable(r)) {
 		void *p = (void *)call((void *)malloc, (long)n);
 		slow_calls++;
 		if (p && nlive < LIVE)

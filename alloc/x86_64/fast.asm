@@ -28,8 +28,8 @@ BA_FUNC malloc
 	test	rcx, rcx
 	jz	.slow                   ; no run yet
 	mov	eax, [rcx + RUN_HEAD]
-	cmp	eax, [rcx + RUN_TAIL]
-	je	.slow                   ; no free block
+	cmp	eax, [rcx + RUN_GATE]
+	jns	.slow                   ; head - gate >= 0: nothing out of quarantine
 	and	eax, [rcx + RUN_MASK]
 	movzx	edx, word [rcx + RUN_SLOT + rax * 4]   ; idx, the oldest free block
 	add	dword [rcx + RUN_HEAD], 1
@@ -64,8 +64,8 @@ BA_FUNC malloc
 BA_END
 
 ; void free(void *p)
-; Budget: 33 instructions: the map 17, index and block-start test 5, state
-; 3, ring and trigger 7, ret.
+; Budget: 34 instructions: the map 17, index and block-start test 5, state
+; 3, ring, gate and trigger 8, ret.
 BA_FUNC free
 	mov	rax, rdi
 	shr	rax, MAP_L1_SHIFT
@@ -94,6 +94,7 @@ BA_FUNC free
 	or	dword [rcx + RUN_SLOT + rdx * 4], STATE_FREE << 16
 	mov	eax, [rcx + RUN_TAIL]
 	add	dword [rcx + RUN_TAIL], 1
+	add	dword [rcx + RUN_GATE], 1       ; the oldest quarantined block comes out
 	mov	esi, eax
 	and	esi, [rcx + RUN_MASK]
 	mov	[rcx + RUN_SLOT + rsi * 4], dx  ; ring[tail & mask] = idx
