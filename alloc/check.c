@@ -21,7 +21,7 @@ const char *ba_check_name(int code)
 
 /* What the walk of h's arenas found, to compare with h's lists and counters. */
 struct tally {
-	size_t free_spans, dirty, runs, medium_live, medium_req, medium_in_use;
+	size_t free_spans, dirty, runs, empty_runs, medium_live, medium_req, medium_in_use;
 };
 
 /* The ring holds exactly the free blocks below given, each once; the
@@ -96,6 +96,7 @@ static int check_span(struct heap *h, struct page *pg, struct tally *t)
 	}
 	if (is_run(kind)) {
 		t->runs++;
+		t->empty_runs += kind->place == RUN_EMPTY;
 		t->dirty += kind->place == RUN_EMPTY ? n << PAGE_SHIFT : 0;
 		return check_run(h, kind, pg);
 	}
@@ -110,43 +111,60 @@ static int check_span(struct heap *h, struct page *pg, struct tally *t)
 	return OK;
 }
 
+static int resident(const struct page *pg)
+{
+	return pg->dirty == DIRTY;
+}
+
+/* Two free spans touch only when one is resident and the other not; the
+ * pages of the spans in use add up to used. */
 static int check_arena(struct heap *h, struct arena *a, struct tally *t)
 {
-	int was_free = 0, err;
+	int was_free = 0, was_resident = 0, err;
+	size_t used = 0;
 
 	for (size_t i = 0; i < ARENA_PAGES; i += a->pages[i].npages) {
 		struct page *pg = &a->pages[i];
 		if (pg->index != i || !pg->npages || i + pg->npages > ARENA_PAGES)
 			return BAD_TILING;
-		if (was_free && page_kind(pg) == KIND_FREE)
+		int is_free = page_kind(pg) == KIND_FREE;
+		if (is_free && pg->dirty != CLEAN && pg->dirty != DIRTY && pg->dirty != PURGED)
+			return BAD_TILING;
+		if (was_free && is_free && was_resident == resident(pg))
 			return BAD_COALESCE;
-		was_free = page_kind(pg) == KIND_FREE;
+		was_free = is_free;
+		was_resident = is_free && resident(pg);
+		used += is_free ? 0 : pg->npages;
 		if ((err = check_span(h, pg, t)))
 			return err;
 	}
-	return OK;
+	return used == a->used ? OK : BAD_TILING;
 }
 
-/* Every listed span is a free span of h, on the list of its length; the
- * bitmaps say which lists are non-empty; the count matches the walk. */
+/* Every listed span is a free span of h, on the list of its set and its
+ * length; the bitmaps say which lists are non-empty; the count matches the
+ * walk. */
 static int check_free_lists(struct heap *h, struct tally *t)
 {
 	size_t seen = 0;
 
-	for (unsigned fl = 0; fl < FL_COUNT; fl++)
-		for (unsigned sl = 0; sl < (1u << SL_BITS); sl++) {
-			struct page *pg = h->free_spans[fl][sl], *prev = NULL;
-			if (!!pg != !!(h->sl_map[fl] & (1u << sl)) || (h->sl_map[fl] && !(h->fl_map & (1u << fl))))
-				return BAD_FREE_LIST;
-			for (; pg; prev = pg, pg = pg->u.free.next) {
-				size_t n = pg->npages, l = n < 8 ? 0 : 31 - (unsigned)__builtin_clz((unsigned)n);
-				unsigned want_fl = n < 8 ? 0 : (unsigned)l - SL_BITS + 1;
-				unsigned want_sl = n < 8 ? (unsigned)n : (unsigned)(n >> (l - SL_BITS)) & 7;
-				if (page_kind(pg) != KIND_FREE || page_arena(pg)->heap != h ||
-				    pg->u.free.prev != prev || want_fl != fl || want_sl != sl || ++seen > t->free_spans)
+	for (unsigned set = 0; set < SPAN_SETS; set++)
+		for (unsigned fl = 0; fl < FL_COUNT; fl++)
+			for (unsigned sl = 0; sl < (1u << SL_BITS); sl++) {
+				struct page *pg = h->free_spans[set][fl][sl], *prev = NULL;
+				if (!!pg != !!(h->sl_map[set][fl] & (1u << sl)) ||
+				    (h->sl_map[set][fl] && !(h->fl_map[set] & (1u << fl))))
 					return BAD_FREE_LIST;
+				for (; pg; prev = pg, pg = pg->u.free.next) {
+					size_t n = pg->npages, l = n < 8 ? 0 : 31 - (unsigned)__builtin_clz((unsigned)n);
+					unsigned want_fl = n < 8 ? 0 : (unsigned)l - SL_BITS + 1;
+					unsigned want_sl = n < 8 ? (unsigned)n : (unsigned)(n >> (l - SL_BITS)) & 7;
+					if (page_kind(pg) != KIND_FREE || page_arena(pg)->heap != h ||
+					    pg->u.free.prev != prev || want_fl != fl || want_sl != sl ||
+					    (unsigned)!resident(pg) != set || ++seen > t->free_spans)
+						return BAD_FREE_LIST;
+				}
 			}
-		}
 	return seen == t->free_spans ? OK : BAD_FREE_LIST;
 }
 
@@ -175,7 +193,7 @@ static int check_bins(struct heap *h, struct tally *t)
 			return BAD_BIN;
 		listed += r->place == RUN_FULL;
 	}
-	return runs == t->runs && listed == runs ? OK : BAD_BIN;
+	return runs == t->runs && listed == runs && h->empty_runs == t->empty_runs ? OK : BAD_BIN;
 }
 
 static int check_large(struct heap *h, size_t *live, size_t *req, size_t *in_use)

@@ -162,12 +162,16 @@ _Static_assert(QUARANTINE_MIN >= 1 && QUARANTINE_MAX <= 255 && QUARANTINE_MIN * 
  * the run.  npages of the pages between a span's ends is not kept (the
  * pages where two spans merged keep stale lengths), so free and malloc of
  * a medium block cost O(1); those pages are never of kind run or medium,
- * so a pointer into them always ends in an abort.  No two free spans
- * touch.  A free span is on the list free_spans[fl][sl] of its length;
- * its first page holds the links, and its dirty says what its pages hold:
- * CLEAN (never used), DIRTY (old data, still resident) or PURGED (given
- * back; reads as zero). */
+ * so a pointer into them always ends in an abort.  A free span's dirty
+ * says what its pages hold: CLEAN (never used), DIRTY (old data, still
+ * resident) or PURGED (given back; reads as zero); it is resident when
+ * DIRTY.  No two free spans that are both resident or both not touch: a
+ * freed span merges with resident neighbours, a purged one with the
+ * others, so that resident memory stays apart and is found first.  A free
+ * span is on the list free_spans[resident?0:1][fl][sl] of its length; its
+ * first page holds the links. */
 enum { CLEAN, DIRTY, PURGED };
+enum { RESIDENT, NOT_RESIDENT, SPAN_SETS };
 
 struct page {
 	union {
@@ -181,11 +185,12 @@ struct page {
 
 /* An arena: ARENA_SIZE bytes at base, aligned to their size, registered in
  * the process's map and owned by one heap, whose free spans are the only
- * ones that name its pages.  tab[i] is page i's run or kind descriptor:
+ * ones that name its pages; it is empty when used is 0.  tab[i] is page i's run or kind descriptor:
  * one load from a pointer to its run, 8 bytes an entry on x86-64. */
 struct arena {
 	uintptr_t base;
 	struct heap *heap;
+	uint32_t used;                  /* pages in spans that are not free */
 	struct arena *next, *prev;      /* every arena of the process */
 	struct run *tab[ARENA_PAGES];
 	struct page pages[ARENA_PAGES];
@@ -251,15 +256,16 @@ struct proc {
  * - bins[cls] is the class's head run or NULL; the list continues with
  *   the listed and empty runs of the class (enum run_place).
  * - dirty counts the free bytes that may be resident: dirty free spans and
- *   empty runs; it is an upper bound (a freed span merged with purged
- *   pages counts whole).
+ *   empty runs; it is an upper bound (a freed span or an empty run counts
+ *   whole, touched or not).
  * - big counts the live medium and large blocks; runs count their own. */
 struct heap {
 	struct run *bins[NCLASSES];
 	struct run *runs;
-	struct page *free_spans[FL_COUNT][1 << SL_BITS];
-	uint32_t fl_map;
-	uint8_t sl_map[FL_COUNT];
+	struct page *free_spans[SPAN_SETS][FL_COUNT][1 << SL_BITS];
+	uint32_t fl_map[SPAN_SETS];
+	uint8_t sl_map[SPAN_SETS][FL_COUNT];
+	unsigned empty_runs;                    /* runs in place RUN_EMPTY */
 	size_t dirty;
 	size_t dirty_grown;                     /* the budget is DIRTY_MAX + this, see purge.c */
 	unsigned long span_ops, last_purge;     /* a clock of span operations */
@@ -350,13 +356,14 @@ int _ba_arena_is_empty(struct arena *a);
 void _ba_arena_drop(struct heap *h, struct arena *a);
 void _ba_arena_unmap(struct arena *a);
 void _ba_tidy(struct heap *h, struct arena *a);
+int _ba_purge_span(struct heap *h, struct page *pg);
 void _ba_budget_undo(struct heap *h);
 
 /* small.c */
 uint32_t _ba_class_size(unsigned cls);
 struct run *_ba_bin_refill(struct heap *h, unsigned cls);
 void _ba_run_trigger(struct run *r);
-void _ba_release_empty_runs(struct heap *h);
+int _ba_release_empty_runs(struct heap *h);
 void _ba_runs_forget(struct heap *h);
 
 /* medium.c */

@@ -43,22 +43,22 @@ static int drop_empty_arenas(struct heap *h, size_t keep)
 	return dropped;
 }
 
+/* The biggest resident free span of h, or NULL. */
+static struct page *biggest_dirty(struct heap *h)
+{
+	if (!h->fl_map[RESIDENT])
+		return NULL;
+	unsigned fl = 31 - (unsigned)__builtin_clz(h->fl_map[RESIDENT]);
+	return h->free_spans[RESIDENT][fl][31 - __builtin_clz(h->sl_map[RESIDENT][fl])];
+}
+
 static void purge_spans(struct heap *h)
 {
-	for (unsigned fl = FL_COUNT; fl-- > 0;)
-		for (unsigned sl = 1u << SL_BITS; sl-- > 0;)
-			for (struct page *pg = h->free_spans[fl][sl]; pg; pg = pg->u.free.next) {
-				if (h->dirty <= dirty_budget(h) / 2)
-					return;
-				if (pg->dirty != DIRTY)
-					continue;
-				size_t bytes = (size_t)pg->npages << PAGE_SHIFT;
-				if (_ba_vm_purge((void *)page_addr(pg), bytes))
-					return;         /* locked pages: they stay dirty, as they are */
-				h->dirty -= bytes;
-				h->released += bytes;
-				pg->dirty = PURGED;
-			}
+	struct page *pg;
+
+	while (h->dirty > dirty_budget(h) / 2 && (pg = biggest_dirty(h)))
+		if (_ba_purge_span(h, pg))
+			return;         /* locked pages: they stay dirty, as they are */
 }
 
 /* Over budget: empty runs and arenas go back, then dirty free spans are

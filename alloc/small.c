@@ -58,8 +58,10 @@ static uint32_t run_window(uint32_t size, uint32_t nblocks)
  * trigger waits 2^32 frees (it never needs one). */
 static void set_head(struct heap *h, struct run *r)
 {
-	if (r->place == RUN_EMPTY)
+	if (r->place == RUN_EMPTY) {
 		h->dirty -= run_bytes(r);
+		h->empty_runs--;
+	}
 	r->place = RUN_HEAD;
 	r->trigger = r->tail - 1;
 }
@@ -72,6 +74,7 @@ static void set_listed(struct heap *h, struct run *r)
 		r->place = RUN_EMPTY;
 		r->trigger = r->tail - 1;
 		h->dirty += run_bytes(r);
+		h->empty_runs++;
 	} else {
 		r->place = RUN_LISTED;
 		r->trigger = r->head + r->given - 1;
@@ -190,8 +193,10 @@ static void run_drop(struct run *r)
 
 	if (r->place != RUN_FULL)
 		bin_unlink(h, r);
-	if (r->place == RUN_EMPTY)
+	if (r->place == RUN_EMPTY) {
 		h->dirty -= run_bytes(r);
+		h->empty_runs--;
+	}
 	if (r->all_prev)
 		r->all_prev->all_next = r->all_next;
 	else
@@ -248,16 +253,29 @@ void _ba_run_trigger(struct run *r)
 		_ba_tidy(h, NULL);
 }
 
-/* At a purge: every run with no live block goes, the heads too, so that
- * they do not pin otherwise empty arenas. */
-void _ba_release_empty_runs(struct heap *h)
+/* Every run of h with no live block goes, the heads too, so that their
+ * pages serve whatever comes next and do not pin otherwise empty arenas:
+ * at a purge, and when resident pages are wanted.  Whether any went.  The
+ * lists are walked only while runs in place RUN_EMPTY remain. */
+int _ba_release_empty_runs(struct heap *h)
 {
-	for (unsigned cls = 0; cls < NCLASSES; cls++)
-		for (struct run *r = h->bins[cls], *next; r; r = next) {
-			next = r->next;
-			if (run_free_count(r) == r->given)
-				run_drop(r);
+	int any = 0;
+
+	for (unsigned cls = 0; cls < NCLASSES; cls++) {
+		struct run *r;
+		while ((r = h->bins[cls]) && run_free_count(r) == r->given) {
+			run_drop(r);
+			any = 1;
 		}
+		for (; r && h->empty_runs; r = r->next)
+			if (r->place == RUN_EMPTY) {
+				struct run *prev = r->prev;
+				run_drop(r);
+				any = 1;
+				r = prev;
+			}
+	}
+	return any;
 }
 
 /* Forgets every run of h, whose arenas are about to be unmapped. */

@@ -2,8 +2,10 @@
  * the runs of small blocks.  Free spans are found with a two-level
  * segregated fit over their page counts (TLSF: a power of two, then 8
  * steps within it), so a search is two bit scans, and a freed span merges
- * with free neighbours at once.  This is the mechanism only: when to give
- * memory back is purge.c's decision. */
+ * with free neighbours at once.  Resident (dirty) spans and the others are
+ * kept in two sets of lists and never merged with each other, so that a
+ * search finds resident memory first (see struct page).  This is the
+ * mechanism only: when to give memory back is purge.c's decision. */
 #include "run.h"
 
 static void list_index(size_t n, unsigned *fl, unsigned *sl)
@@ -18,34 +20,40 @@ static void list_index(size_t n, unsigned *fl, unsigned *sl)
 	*sl = (unsigned)(n >> (l - SL_BITS)) & ((1u << SL_BITS) - 1);
 }
 
+static unsigned set_of(const struct page *pg)
+{
+	return pg->dirty == DIRTY ? RESIDENT : NOT_RESIDENT;
+}
+
 static void free_insert(struct heap *h, struct page *pg)
 {
-	unsigned fl, sl;
+	unsigned fl, sl, set = set_of(pg);
 
 	list_index(pg->npages, &fl, &sl);
 	pg->u.free.prev = NULL;
-	pg->u.free.next = h->free_spans[fl][sl];
+	pg->u.free.next = h->free_spans[set][fl][sl];
 	if (pg->u.free.next)
 		pg->u.free.next->u.free.prev = pg;
-	h->free_spans[fl][sl] = pg;
-	h->fl_map |= 1u << fl;
-	h->sl_map[fl] |= (uint8_t)(1u << sl);
-	if (pg->dirty == DIRTY)
+	h->free_spans[set][fl][sl] = pg;
+	h->fl_map[set] |= 1u << fl;
+	h->sl_map[set][fl] |= (uint8_t)(1u << sl);
+	if (set == RESIDENT)
 		h->dirty += (size_t)pg->npages << PAGE_SHIFT;
 }
 
 static void free_remove(struct heap *h, struct page *pg)
 {
-	unsigned fl, sl;
+	unsigned fl, sl, set = set_of(pg);
 
 	list_index(pg->npages, &fl, &sl);
 	if (pg->u.free.prev)
 		pg->u.free.prev->u.free.next = pg->u.free.next;
-	else if (!(h->free_spans[fl][sl] = pg->u.free.next) && !(h->sl_map[fl] &= (uint8_t)~(1u << sl)))
-		h->fl_map &= ~(1u << fl);
+	else if (!(h->free_spans[set][fl][sl] = pg->u.free.next) &&
+		 !(h->sl_map[set][fl] &= (uint8_t)~(1u << sl)))
+		h->fl_map[set] &= ~(1u << fl);
 	if (pg->u.free.next)
 		pg->u.free.next->u.free.prev = pg->u.free.prev;
-	if (pg->dirty == DIRTY)
+	if (set == RESIDENT)
 		h->dirty -= (size_t)pg->npages << PAGE_SHIFT;
 }
 
@@ -111,7 +119,7 @@ static struct arena *arena_new(struct heap *h)
 
 int _ba_arena_is_empty(struct arena *a)
 {
-	return a->tab[0] == KIND_FREE && a->pages[0].npages == ARENA_PAGES;
+	return !a->used;
 }
 
 /* Unmaps arena a, whatever it holds, and forgets it. */
@@ -128,16 +136,18 @@ void _ba_arena_unmap(struct arena *a)
 	_ba_meta_free(a, sizeof *a);
 }
 
-/* Unmaps an empty arena of h. */
+/* Unmaps an empty arena of h, whose free spans leave h's lists. */
 void _ba_arena_drop(struct heap *h, struct arena *a)
 {
-	free_remove(h, a->pages);
+	for (struct page *pg = a->pages; pg < a->pages + ARENA_PAGES; pg += pg->npages)
+		free_remove(h, pg);
 	h->released += ARENA_SIZE;
 	_ba_arena_unmap(a);
 }
 
-/* The first free span of at least n pages, by the lists' bitmaps alone. */
-static struct page *find_free(struct heap *h, size_t n)
+/* The first free span of the set with at least n pages, by the lists'
+ * bitmaps alone. */
+static struct page *find_free(struct heap *h, unsigned set, size_t n)
 {
 	unsigned fl, sl;
 
@@ -146,15 +156,15 @@ static struct page *find_free(struct heap *h, size_t n)
 	list_index(n, &fl, &sl);
 	if (fl >= FL_COUNT)
 		return NULL;
-	unsigned sl_bits = h->sl_map[fl] & (~0u << sl);
+	unsigned sl_bits = h->sl_map[set][fl] & (~0u << sl);
 	if (!sl_bits) {
-		unsigned fl_bits = h->fl_map & (~0u << (fl + 1));
+		unsigned fl_bits = h->fl_map[set] & (~0u << (fl + 1));
 		if (!fl_bits)
 			return NULL;
 		fl = (unsigned)__builtin_ctz(fl_bits);
-		sl_bits = h->sl_map[fl];
+		sl_bits = h->sl_map[set][fl];
 	}
-	return h->free_spans[fl][__builtin_ctz(sl_bits)];
+	return h->free_spans[set][fl][__builtin_ctz(sl_bits)];
 }
 
 /* Cuts the (unlisted) free span at pg after its first n pages; the rest
@@ -173,51 +183,88 @@ static void split(struct heap *h, struct page *pg, size_t n)
 }
 
 /* A span of n pages, still marked free; its first page's dirty says
- * whether it may hold old data.  Taking purged pages or a new arena is
- * reported to the budget (purge.c). */
+ * whether it may hold old data.  Resident memory first: a dirty span, or
+ * one made of empty runs let go for it; then pages that are not resident,
+ * and a new arena last.  Taking purged pages or a new arena is reported to
+ * the budget (purge.c). */
 struct page *_ba_span_alloc(struct heap *h, size_t npages)
 {
-	struct page *pg = find_free(h, npages);
+	struct page *pg = find_free(h, RESIDENT, npages);
 
 	h->span_ops++;
-	if (!pg || pg->dirty == PURGED)
-		_ba_budget_undo(h);
+	if (!pg && _ba_release_empty_runs(h))
+		pg = find_free(h, RESIDENT, npages);
+	if (!pg) {
+		pg = find_free(h, NOT_RESIDENT, npages);
+		if (!pg || pg->dirty == PURGED)
+			_ba_budget_undo(h);
+	}
 	if (!pg) {
 		if (!arena_new(h))
 			return NULL;
-		pg = find_free(h, npages);
+		pg = find_free(h, NOT_RESIDENT, npages);
 	}
 	free_remove(h, pg);
 	split(h, pg, npages);
+	page_arena(pg)->used += (uint32_t)npages;
 	return pg;
 }
 
-/* Frees the span that starts at pg and merges it with free neighbours;
- * a page where two spans met keeps a stale length. */
-void _ba_span_free(struct heap *h, struct page *pg)
+/* Lists the free span of n pages at pg, in the state `dirty`, merged with
+ * its free neighbours of the same set; a page where two spans met keeps a
+ * stale length.  CLEAN and PURGED pages merged are PURGED. */
+static void settle(struct heap *h, struct page *pg, size_t n, uint8_t dirty)
 {
 	struct arena *a = page_arena(pg);
+	struct page *next = pg + n;
+	unsigned set = dirty == DIRTY ? RESIDENT : NOT_RESIDENT;
+
+	if (next < a->pages + ARENA_PAGES && page_kind(next) == KIND_FREE && set_of(next) == set) {
+		n += next->npages;
+		dirty = dirty == next->dirty ? dirty : PURGED;
+		free_remove(h, next);
+	}
+	if (pg > a->pages && page_kind(pg - 1) == KIND_FREE) {
+		struct page *prev = pg - pg[-1].npages;
+		if (set_of(prev) == set) {
+			n += prev->npages;
+			dirty = dirty == prev->dirty ? dirty : PURGED;
+			free_remove(h, prev);
+			pg = prev;
+		}
+	}
+	_ba_span_ends(pg, n, KIND_FREE);
+	pg->dirty = dirty;
+	free_insert(h, pg);
+}
+
+/* Frees the span that starts at pg: resident, until a purge. */
+void _ba_span_free(struct heap *h, struct page *pg)
+{
 	size_t n = pg->npages;
 
 	if (page_kind(pg) != KIND_MEDIUM && page_kind(pg) != KIND_FREE)
 		_ba_span_mark(pg, n, KIND_FREE);  /* a run: no page may keep naming it */
 	else
 		_ba_span_ends(pg, n, KIND_FREE);
-	struct page *next = pg + n;
-	if (next < a->pages + ARENA_PAGES && page_kind(next) == KIND_FREE) {
-		n += next->npages;
-		free_remove(h, next);
-	}
-	if (pg > a->pages && page_kind(pg - 1) == KIND_FREE) {
-		struct page *prev = pg - pg[-1].npages;
-		n += prev->npages;
-		free_remove(h, prev);
-		pg = prev;
-	}
-	_ba_span_ends(pg, n, KIND_FREE);
-	pg->dirty = DIRTY;
-	free_insert(h, pg);
+	page_arena(pg)->used -= (uint32_t)n;
+	settle(h, pg, n, DIRTY);
 	h->span_ops++;
+}
+
+/* Gives the pages of h's resident free span pg back to the kernel; it
+ * joins the spans that are not resident.  -1 when the kernel refused (the
+ * pages stay as they are). */
+int _ba_purge_span(struct heap *h, struct page *pg)
+{
+	size_t n = pg->npages;
+
+	if (_ba_vm_purge((void *)page_addr(pg), n << PAGE_SHIFT))
+		return -1;
+	free_remove(h, pg);
+	h->released += n << PAGE_SHIFT;
+	settle(h, pg, n, PURGED);
+	return 0;
 }
 
 /* Grows the allocated span at pg to npages in place, from a free span
@@ -233,6 +280,7 @@ int _ba_span_grow(struct heap *h, struct page *pg, size_t npages)
 		return -1;
 	free_remove(h, next);
 	split(h, next, npages - have);
+	a->used += (uint32_t)(npages - have);
 	a->tab[next->index] = KIND_INNER;    /* it was a free span's first page */
 	_ba_span_ends(pg, npages, page_kind(pg));
 	return 0;
