@@ -32,8 +32,8 @@
 #define LARGE_KEPT      4               /* freed large mappings kept for reuse ... */
 #define LARGE_KEPT_MAX  (16u << 20)     /* ... up to this many bytes in all */
 #define META_REGION     (256u << 10)    /* metadata is carved from regions this big */
-#define QUARANTINE_BYTES 4096           /* a freed block waits for this many bytes' worth of */
-#define QUARANTINE_MIN  2               /* frees of its run, at least this many ... */
+#define QUARANTINE_BYTES 2048           /* a freed block waits for this many bytes' worth of */
+#define QUARANTINE_MIN  1               /* frees of its run, at least this many ... */
 #define QUARANTINE_MAX  16              /* ... and at most this many (docs/DESIGN.md) */
 
 /* ---- Derived: do not edit below ---------------------------------------- */
