@@ -65,6 +65,7 @@ static void proc_release_if_empty(void)
 	pr->meta_bump = pr->meta_end = NULL;
 	memset(pr->meta_free, 0, sizeof pr->meta_free);
 	memset(pr->map, 0, sizeof pr->map);
+	memset(pr->map_live, 0, sizeof pr->map_live);
 	pr->large = NULL;
 	pr->large_cap = 0;
 	memset(pr->unmapped, 0, sizeof pr->unmapped);

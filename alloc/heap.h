@@ -24,7 +24,7 @@
 #define MEDIUM_MAX      (1u << 20)      /* largest span; above it, a mapping per block */
 #define RUN_BYTES       65536           /* a run of a class up to 4 KiB spans about this much; */
 #define RUN_BIG_BLOCKS  8               /* a run of a bigger class holds this many blocks */
-#define DIRTY_MAX       (8u << 20)      /* free bytes kept resident before a purge ... */
+#define DIRTY_MAX       (4u << 20)      /* free bytes kept resident before a purge ... */
 #define DIRTY_CAP       ((size_t)(sizeof(void *) == 8 ? 1024 : 256) << 20)
 					/* ... doubling up to this when purges are undone at once */
 #define PURGE_WINDOW    4096            /* span operations after a purge that count as "at once" */
@@ -185,12 +185,14 @@ struct page {
 
 /* An arena: ARENA_SIZE bytes at base, aligned to their size, registered in
  * the process's map and owned by one heap, whose free spans are the only
- * ones that name its pages; it is empty when used is 0.  tab[i] is page i's run or kind descriptor:
+ * ones that name its pages; it is empty when used is 0, and holds no live
+ * block when used == idle + the pages of its empty head runs.  tab[i] is page i's run or kind descriptor:
  * one load from a pointer to its run, 8 bytes an entry on x86-64. */
 struct arena {
 	uintptr_t base;
 	struct heap *heap;
 	uint32_t used;                  /* pages in spans that are not free */
+	uint32_t idle;                  /* of used, pages of runs in place RUN_EMPTY */
 	struct arena *next, *prev;      /* every arena of the process */
 	struct run *tab[ARENA_PAGES];
 	struct page pages[ARENA_PAGES];
@@ -211,11 +213,19 @@ struct large {
 
 /* A region of metadata: a guard page, then this header, then what was
  * carved from it.  Every metadata byte lives in one of these, so no user
- * block is ever adjacent below metadata. */
+ * block is ever adjacent below metadata.  A region of META_REGION bytes
+ * holds pieces of up to META_BIG; live[i] counts the pieces in use that
+ * overlap its page i (the header counts as one on page 0), and bit i of
+ * purged says the page was given back since.  A bigger piece has a region
+ * alone. */
 struct meta_region {
 	struct meta_region *next;
 	size_t size;            /* usable bytes after the guard */
+	int alone;
+	uint16_t live[META_REGION >> PAGE_SHIFT];
+	uint64_t purged;
 };
+_Static_assert((META_REGION >> PAGE_SHIFT) <= 64, "a region's pages fit the purged mask");
 
 /* ---- The process and its heaps ------------------------------------------ */
 
@@ -248,7 +258,12 @@ struct proc {
 	 * gives the arena at addr, or NULL.  A leaf covers 32 GiB on x86-64
 	 * and the whole address space on i386.  Leaves are metadata. */
 	struct arena **map[MAP_L1_COUNT];
+	/* map_live[i]: the arenas leaf i names; MAP_PURGED once none does and
+	 * its pages went back (meta.c). */
+	uint16_t map_live[MAP_L1_COUNT];
 };
+#define MAP_PURGED 0xffff
+_Static_assert(((size_t)1 << MAP_L2_BITS) < MAP_PURGED, "a leaf's count fits 16 bits");
 
 /* One heap; a zeroed struct heap is an empty one, so the main heap lives
  * in .bss and a new heap is a memset.  bins[] comes first: malloc's fast
@@ -349,10 +364,11 @@ struct page *_ba_span_alloc(struct heap *h, size_t npages);
 void _ba_span_mark(struct page *pg, size_t n, struct run *kind);
 void _ba_span_ends(struct page *pg, size_t n, struct run *kind);
 struct page *_ba_span_containing(struct arena *a, struct page *pg);
-void _ba_span_free(struct heap *h, struct page *pg);
+void _ba_span_free(struct heap *h, struct page *pg, uint8_t dirty);
 int _ba_span_grow(struct heap *h, struct page *pg, size_t npages);
-void _ba_span_shrink(struct heap *h, struct page *pg, size_t npages);
+void _ba_span_shrink(struct heap *h, struct page *pg, size_t npages, uint8_t dirty);
 int _ba_arena_is_empty(struct arena *a);
+int _ba_arena_is_idle(struct heap *h, struct arena *a);
 void _ba_arena_drop(struct heap *h, struct arena *a);
 void _ba_arena_unmap(struct arena *a);
 void _ba_tidy(struct heap *h, struct arena *a);
@@ -363,7 +379,9 @@ void _ba_budget_undo(struct heap *h);
 uint32_t _ba_class_size(unsigned cls);
 struct run *_ba_bin_refill(struct heap *h, unsigned cls);
 void _ba_run_trigger(struct run *r);
-int _ba_release_empty_runs(struct heap *h);
+int _ba_release_empty_runs(struct heap *h, struct arena *a);
+void _ba_run_let_go(struct run *r);
+uint32_t _ba_empty_head_pages(struct heap *h, struct arena *a);
 void _ba_runs_forget(struct heap *h);
 
 /* medium.c */

@@ -86,8 +86,8 @@ static void *resize_in_place(struct block b, void *p, size_t n)
 		canary_set((uintptr_t)p, n, r->size);
 		return p;
 	}
-	if (b.span)
-		return n > SMALL_MAX && n <= MEDIUM_MAX && !_ba_medium_resize(b.heap, b.span, n) ? p : NULL;
+	if (b.span)     /* in place it may grow past MEDIUM_MAX: no copy, no second mapping */
+		return n > SMALL_MAX && !_ba_medium_resize(b.heap, b.span, n) ? p : NULL;
 	return n > MEDIUM_MAX ? _ba_large_realloc(b.large, n) : NULL;
 }
 
@@ -112,6 +112,8 @@ void *realloc(void *p, size_t n)
 		return NULL;
 	memcpy(q, p, old < n ? old : n);
 	free(p);        /* not _ba_block_free(b): malloc may have moved the large table */
+	if (b.run)      /* p's run lives on: p was live until now */
+		_ba_run_let_go(b.run);
 	return q;
 }
 

@@ -1,6 +1,8 @@
 /* Medium blocks, above SMALL_MAX and up to MEDIUM_MAX: a span of whole
  * pages each, page-aligned, so the span's first page describes the block
- * and free() needs no header in the block. */
+ * and free() needs no header in the block.  realloc may grow one in place
+ * past MEDIUM_MAX, up to the end of its arena: a block grown by small
+ * steps then never has two copies resident at once. */
 #include "run.h"
 
 static size_t span_bytes(struct page *pg)
@@ -31,7 +33,8 @@ void *_ba_medium_alloc(struct heap *h, size_t n, size_t align, int *zero)
 
 	if (!pg)
 		return NULL;
-	*zero = pg->dirty != DIRTY;
+	uint8_t was = pg->dirty;        /* of the pages this block does not keep, too */
+	*zero = was != DIRTY;
 	size_t skip = ((align - (page_addr(pg) & (align - 1))) & (align - 1)) >> PAGE_SHIFT;
 	struct page *head = pg;
 	size_t total = pg->npages;
@@ -39,9 +42,9 @@ void *_ba_medium_alloc(struct heap *h, size_t n, size_t align, int *zero)
 	_ba_span_ends(pg, total - skip, KIND_MEDIUM);      /* before the head merges */
 	if (skip) {
 		_ba_span_ends(head, skip, KIND_INNER);
-		_ba_span_free(h, head);
+		_ba_span_free(h, head, was);
 	}
-	_ba_span_shrink(h, pg, np);
+	_ba_span_shrink(h, pg, np, was);
 	set_request(pg, n);
 	count(h, pg, 1);
 	return (void *)page_addr(pg);
@@ -50,7 +53,7 @@ void *_ba_medium_alloc(struct heap *h, size_t n, size_t align, int *zero)
 void _ba_medium_free(struct heap *h, struct page *pg)
 {
 	count(h, pg, -1);
-	_ba_span_free(h, pg);
+	_ba_span_free(h, pg, DIRTY);
 	_ba_tidy(h, page_arena(pg));
 }
 
@@ -62,7 +65,7 @@ int _ba_medium_resize(struct heap *h, struct page *pg, size_t n)
 
 	if (np > pg->npages && _ba_span_grow(h, pg, np))
 		return -1;
-	_ba_span_shrink(h, pg, np);
+	_ba_span_shrink(h, pg, np, DIRTY);
 	set_request(pg, n);
 	h->big.in_use += span_bytes(pg) - bytes;
 	h->big.requested += n - req;

@@ -26,10 +26,13 @@ int _ba_proc_init(void)
  * a leaf is metadata, made on first use.  -1 when it cannot be made. */
 int _ba_map_set(uintptr_t addr, struct arena *a)
 {
-	struct arena ***leaf = &PROC->map[(uint64_t)addr >> MAP_L1_SHIFT];
+	size_t l1 = (uint64_t)addr >> MAP_L1_SHIFT;
+	struct arena ***leaf = &PROC->map[l1];
+	uint16_t *live = &PROC->map_live[l1];
 
 	if (!*leaf && !(*leaf = _ba_meta_alloc(sizeof(struct arena *) << MAP_L2_BITS)))
 		return -1;
 	(*leaf)[(addr >> ARENA_SHIFT) & (((uintptr_t)1 << MAP_L2_BITS) - 1)] = a;
+	*live = a ? (*live == MAP_PURGED ? 1 : *live + 1) : *live - 1;
 	return 0;
 }

@@ -24,19 +24,21 @@ void _ba_budget_undo(struct heap *h)
 	h->last_purge = 0;      /* once per purge */
 }
 
-/* Unmaps h's empty arenas beyond the first `keep`; whether any went. */
-static int drop_empty_arenas(struct heap *h, size_t keep)
+/* Unmaps h's arenas with no live block beyond the first `keep`, with the
+ * empty runs they hold; whether any went. */
+static int drop_idle_arenas(struct heap *h, size_t keep)
 {
 	int dropped = 0;
 
 	for (struct arena *a = PROC->arenas, *next; a; a = next) {
 		next = a->next;
-		if (a->heap != h || !_ba_arena_is_empty(a))
+		if (a->heap != h || !_ba_arena_is_idle(h, a))
 			continue;
 		if (keep) {
 			keep--;
 			continue;
 		}
+		_ba_release_empty_runs(h, a);
 		_ba_arena_drop(h, a);
 		dropped = 1;
 	}
@@ -66,22 +68,24 @@ static void purge_spans(struct heap *h)
  * budget pays one purge per half budget of frees, not one per free. */
 static void purge(struct heap *h)
 {
-	_ba_release_empty_runs(h);
-	drop_empty_arenas(h, ARENAS_KEPT);
+	_ba_release_empty_runs(h, NULL);
+	drop_idle_arenas(h, ARENAS_KEPT);
 	purge_spans(h);
 	h->last_purge = h->span_ops ? h->span_ops : 1;
 	_ba_meta_purge();
 }
 
-/* After memory came back to h: a span freed in arena a, or a run emptied
- * (a NULL).  When a empties, h keeps ARENAS_KEPT empty arenas, and while
- * the budget has grown (the program cycles) as many more as the growth
- * covers, so that its next cycle finds them mapped; the rest go at once. */
+/* After memory came back to h in arena a: a span freed, or a run emptied.
+ * When no live block is left in a, h keeps ARENAS_KEPT such arenas, and
+ * while the budget has grown (the program cycles) as many more as the
+ * growth covers, so that its next cycle finds them mapped; the rest go at
+ * once. */
 void _ba_tidy(struct heap *h, struct arena *a)
 {
-	if (a && _ba_arena_is_empty(a) &&
-	    drop_empty_arenas(h, ARENAS_KEPT + h->dirty_grown / ARENA_SIZE))
+	if (_ba_arena_is_idle(h, a) && drop_idle_arenas(h, ARENAS_KEPT + h->dirty_grown / ARENA_SIZE)) {
 		h->last_purge = h->span_ops;
+		_ba_meta_purge();       /* what described them */
+	}
 	else if (h->dirty > dirty_budget(h))
 		purge(h);
 }

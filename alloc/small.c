@@ -56,12 +56,23 @@ static uint32_t run_window(uint32_t size, uint32_t nblocks)
 
 /* r became the first run of its list: malloc takes from it, and its
  * trigger waits 2^32 frees (it never needs one). */
+static struct arena *run_arena(const struct run *r)
+{
+	return page_arena(r->span);
+}
+
+/* r leaves place RUN_EMPTY. */
+static void unempty(struct heap *h, struct run *r)
+{
+	h->dirty -= run_bytes(r);
+	h->empty_runs--;
+	run_arena(r)->idle -= r->span->npages;
+}
+
 static void set_head(struct heap *h, struct run *r)
 {
-	if (r->place == RUN_EMPTY) {
-		h->dirty -= run_bytes(r);
-		h->empty_runs--;
-	}
+	if (r->place == RUN_EMPTY)
+		unempty(h, r);
 	r->place = RUN_HEAD;
 	r->trigger = r->tail - 1;
 }
@@ -75,6 +86,7 @@ static void set_listed(struct heap *h, struct run *r)
 		r->trigger = r->tail - 1;
 		h->dirty += run_bytes(r);
 		h->empty_runs++;
+		run_arena(r)->idle += r->span->npages;
 	} else {
 		r->place = RUN_LISTED;
 		r->trigger = r->head + r->given - 1;
@@ -193,17 +205,15 @@ static void run_drop(struct run *r)
 
 	if (r->place != RUN_FULL)
 		bin_unlink(h, r);
-	if (r->place == RUN_EMPTY) {
-		h->dirty -= run_bytes(r);
-		h->empty_runs--;
-	}
+	if (r->place == RUN_EMPTY)
+		unempty(h, r);
 	if (r->all_prev)
 		r->all_prev->all_next = r->all_next;
 	else
 		h->runs = r->all_next;
 	if (r->all_next)
 		r->all_next->all_prev = r->all_prev;
-	_ba_span_free(h, r->span);
+	_ba_span_free(h, r->span, DIRTY);
 	_ba_meta_free(r, run_meta_size(r->mask + 1));
 }
 
@@ -250,25 +260,26 @@ void _ba_run_trigger(struct run *r)
 		return;
 	}
 	if (r->place == RUN_EMPTY)
-		_ba_tidy(h, NULL);
+		_ba_tidy(h, run_arena(r));
 }
 
-/* Every run of h with no live block goes, the heads too, so that their
- * pages serve whatever comes next and do not pin otherwise empty arenas:
- * at a purge, and when resident pages are wanted.  Whether any went.  The
- * lists are walked only while runs in place RUN_EMPTY remain. */
-int _ba_release_empty_runs(struct heap *h)
+/* Every run of h (in arena a, or anywhere for a NULL) with no live block
+ * goes, the heads too, so that their pages serve whatever comes next and
+ * do not pin otherwise empty arenas: at a purge, when resident pages are
+ * wanted, and when an arena with no live block goes.  Whether any went.
+ * The lists are walked only while runs in place RUN_EMPTY remain. */
+int _ba_release_empty_runs(struct heap *h, struct arena *a)
 {
 	int any = 0;
 
 	for (unsigned cls = 0; cls < NCLASSES; cls++) {
 		struct run *r;
-		while ((r = h->bins[cls]) && run_free_count(r) == r->given) {
+		while ((r = h->bins[cls]) && run_free_count(r) == r->given && (!a || run_arena(r) == a)) {
 			run_drop(r);
 			any = 1;
 		}
 		for (; r && h->empty_runs; r = r->next)
-			if (r->place == RUN_EMPTY) {
+			if (r->place == RUN_EMPTY && (!a || run_arena(r) == a)) {
 				struct run *prev = r->prev;
 				run_drop(r);
 				any = 1;
@@ -276,6 +287,30 @@ int _ba_release_empty_runs(struct heap *h)
 			}
 	}
 	return any;
+}
+
+/* The pages of arena a held by empty head runs of h: with the empty
+ * listed runs (a->idle), what keeps an arena with no live block mapped. */
+uint32_t _ba_empty_head_pages(struct heap *h, struct arena *a)
+{
+	uint32_t pages = 0;
+
+	for (unsigned cls = 0; cls < NCLASSES; cls++) {
+		struct run *r = h->bins[cls];
+		if (r && run_arena(r) == a && run_free_count(r) == r->given)
+			pages += r->span->npages;
+	}
+	return pages;
+}
+
+/* r, whose block realloc moved to another class, goes if that left it
+ * empty: a block grown by small steps through the classes then leaves
+ * one run's pages behind, reused by the next class's run, not one per
+ * class. */
+void _ba_run_let_go(struct run *r)
+{
+	if (r->place != RUN_FULL && run_free_count(r) == r->given)
+		run_drop(r);
 }
 
 /* Forgets every run of h, whose arenas are about to be unmapped. */

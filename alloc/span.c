@@ -122,6 +122,12 @@ int _ba_arena_is_empty(struct arena *a)
 	return !a->used;
 }
 
+/* Whether a, of h, holds no live block.  O(size classes). */
+int _ba_arena_is_idle(struct heap *h, struct arena *a)
+{
+	return a->used == a->idle || a->used == a->idle + _ba_empty_head_pages(h, a);
+}
+
 /* Unmaps arena a, whatever it holds, and forgets it. */
 void _ba_arena_unmap(struct arena *a)
 {
@@ -192,7 +198,7 @@ struct page *_ba_span_alloc(struct heap *h, size_t npages)
 	struct page *pg = find_free(h, RESIDENT, npages);
 
 	h->span_ops++;
-	if (!pg && _ba_release_empty_runs(h))
+	if (!pg && _ba_release_empty_runs(h, NULL))
 		pg = find_free(h, RESIDENT, npages);
 	if (!pg) {
 		pg = find_free(h, NOT_RESIDENT, npages);
@@ -238,8 +244,9 @@ static void settle(struct heap *h, struct page *pg, size_t n, uint8_t dirty)
 	free_insert(h, pg);
 }
 
-/* Frees the span that starts at pg: resident, until a purge. */
-void _ba_span_free(struct heap *h, struct page *pg)
+/* Frees the span that starts at pg, whose pages are in state `dirty`:
+ * DIRTY once they may have been written. */
+void _ba_span_free(struct heap *h, struct page *pg, uint8_t dirty)
 {
 	size_t n = pg->npages;
 
@@ -248,7 +255,7 @@ void _ba_span_free(struct heap *h, struct page *pg)
 	else
 		_ba_span_ends(pg, n, KIND_FREE);
 	page_arena(pg)->used -= (uint32_t)n;
-	settle(h, pg, n, DIRTY);
+	settle(h, pg, n, dirty);
 	h->span_ops++;
 }
 
@@ -286,8 +293,9 @@ int _ba_span_grow(struct heap *h, struct page *pg, size_t npages)
 	return 0;
 }
 
-/* Shrinks the allocated span at pg to npages, freeing its tail. */
-void _ba_span_shrink(struct heap *h, struct page *pg, size_t npages)
+/* Shrinks the allocated span at pg to npages, freeing its tail, whose
+ * pages are in state `dirty`. */
+void _ba_span_shrink(struct heap *h, struct page *pg, size_t npages, uint8_t dirty)
 {
 	size_t have = pg->npages;
 
@@ -296,5 +304,5 @@ void _ba_span_shrink(struct heap *h, struct page *pg, size_t npages)
 	struct page *tail = pg + npages;
 	_ba_span_ends(tail, have - npages, KIND_INNER);
 	_ba_span_ends(pg, npages, page_kind(pg));
-	_ba_span_free(h, tail);
+	_ba_span_free(h, tail, dirty);
 }

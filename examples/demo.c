@@ -94,7 +94,7 @@ int main(int argc, char **argv, char **envp)
 		free(small[i]);
 	free(medium);
 	free(grow);
-	step("everything freed: pages kept for reuse (dirty), within the 8 MiB budget");
+	step("everything freed: pages kept for reuse (dirty), within the 4 MiB budget");
 	for (int round = 0; round < 1000; round++)
 		free(malloc(300000));
 	step("1000 x malloc/free of 300000 B: no kernel call");

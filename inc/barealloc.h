@@ -45,7 +45,7 @@ struct ba_stats {
 	size_t meta;           /* of mapped: bytes of out-of-band metadata */
 	size_t dirty;          /* free bytes that may still be resident, kept for reuse; an
 				  upper bound (a freed span merged with purged pages counts whole) */
-	size_t dirty_limit;    /* the budget for dirty: 8 MiB, grown while the program
+	size_t dirty_limit;    /* the budget for dirty: 4 MiB, grown while the program
 				  cycles a bigger working set (docs/DESIGN.md) */
 	unsigned long mmap_calls, munmap_calls, mremap_calls, madvise_calls;
 };

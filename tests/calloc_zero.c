@@ -80,7 +80,7 @@ static void test_calloc_dirty_paths(void)
 	size_t bad = 0;
 
 	for (int round = 0; round < 4; round++) {
-		int count = round & 1 ? N : N / 2;   /* 12 MB: over the 8 MiB purge budget */
+		int count = round & 1 ? N : N / 2;   /* 12 MB: over the 4 MiB purge budget */
 		for (int i = 0; i < count; i++)
 			memset(v[i] = malloc(M + (size_t)round * 4096), 0xee, M);
 		for (int i = 0; i < count; i++)

@@ -148,7 +148,7 @@ static void show(const char *what, size_t v)
 /* Fills 64 MiB with blocks of small (16..2048) or medium (64 KiB..1 MiB)
  * sizes, every byte written, then frees them in random order.  A fresh
  * case starts from ba_release_all, so the purge budget is DIRTY_MAX
- * (8 MiB); after the loops, which cycle 25 MiB, the budget may have grown
+ * (4 MiB); after the loops, which cycle 25 MiB, the budget may have grown
  * by design, so stats.dirty is not bounded there. */
 static void memory_return(const char *ctx, int medium, int fresh)
 {
@@ -189,13 +189,13 @@ static void memory_return(const char *ctx, int medium, int fresh)
 	show("; RSS: baseline ", rss_base), show(", peak ", rss_peak), show(", after ", rss_after);
 	t_nl();
 	if (fresh)
-		T_TRUE("  ... all freed: stats.dirty <= 8 MiB", after.dirty <= 8 * MiB);
+		T_TRUE("  ... all freed: stats.dirty <= 4 MiB", after.dirty <= 4 * MiB);
 	/* Address space may stay: empty arenas go when they empty, but an
 	 * arena that holds an empty run kept at its bin's head (one per size
 	 * class) stays until the next purge (docs/DESIGN.md).  The memory
 	 * itself must come back: that is the RSS check below. */
 	T_TRUE("  ... all freed: stats.mapped is no more than its peak", after.mapped <= peak.mapped);
-	/* Free memory kept resident is bounded by the budget: 8 MiB in a
+	/* Free memory kept resident is bounded by the budget: 4 MiB in a
 	 * fresh heap, grown by the loops before (they cycle a working set). */
 	T_TRUE("  ... all freed: stats.dirty <= stats.dirty_limit", after.dirty <= after.dirty_limit);
 	if (t_under_qemu())
