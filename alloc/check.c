@@ -117,11 +117,12 @@ static int resident(const struct page *pg)
 }
 
 /* Two free spans touch only when one is resident and the other not; the
- * pages of the spans in use add up to used. */
+ * pages of the spans in use add up to used, those of empty and head runs
+ * to idle and heads. */
 static int check_arena(struct heap *h, struct arena *a, struct tally *t)
 {
 	int was_free = 0, was_resident = 0, err;
-	size_t used = 0;
+	size_t used = 0, idle = 0, heads = 0;
 
 	for (size_t i = 0; i < ARENA_PAGES; i += a->pages[i].npages) {
 		struct page *pg = &a->pages[i];
@@ -135,10 +136,12 @@ static int check_arena(struct heap *h, struct arena *a, struct tally *t)
 		was_free = is_free;
 		was_resident = is_free && resident(pg);
 		used += is_free ? 0 : pg->npages;
+		idle += is_run(page_kind(pg)) && page_kind(pg)->place == RUN_EMPTY ? pg->npages : 0;
+		heads += is_run(page_kind(pg)) && page_kind(pg)->place == RUN_HEAD ? pg->npages : 0;
 		if ((err = check_span(h, pg, t)))
 			return err;
 	}
-	return used == a->used ? OK : BAD_TILING;
+	return used == a->used && idle == a->idle && heads == a->heads ? OK : BAD_TILING;
 }
 
 /* Every listed span is a free span of h, on the list of its set and its

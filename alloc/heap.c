@@ -64,8 +64,10 @@ static void proc_release_if_empty(void)
 	pr->regions = NULL;
 	pr->meta_bump = pr->meta_end = NULL;
 	memset(pr->meta_free, 0, sizeof pr->meta_free);
+	pr->meta_idle = 0;
 	memset(pr->map, 0, sizeof pr->map);
 	memset(pr->map_live, 0, sizeof pr->map_live);
+	pr->leaves_idle = 0;
 	pr->large = NULL;
 	pr->large_cap = 0;
 	memset(pr->unmapped, 0, sizeof pr->unmapped);

@@ -32,6 +32,7 @@
 #define LARGE_KEPT      4               /* freed large mappings kept for reuse ... */
 #define LARGE_KEPT_MAX  (16u << 20)     /* ... up to this many bytes in all */
 #define META_REGION     (256u << 10)    /* metadata is carved from regions this big */
+#define FEED_PAGES      4               /* never-used blocks a run hands out at a time */
 #define QUARANTINE_BYTES 2048           /* a freed block waits for this many bytes' worth of */
 #define QUARANTINE_MIN  1               /* frees of its run, at least this many ... */
 #define QUARANTINE_MAX  16              /* ... and at most this many (docs/DESIGN.md) */
@@ -82,6 +83,7 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "x86: the state is wor
 
 /* Where a run is, and so what free's trigger waits for. */
 enum run_place {
+	RUN_NEW,        /* made, not placed yet, or dropped */
 	RUN_HEAD,       /* bins[cls]: malloc takes from it; trigger never fires */
 	RUN_LISTED,     /* after the head, with a block to give; fires when the run empties */
 	RUN_EMPTY,      /* listed, every block free, counted in heap.dirty; never fires */
@@ -100,7 +102,7 @@ enum run_place {
  *   last window blocks freed are in quarantine, so that a block freed is
  *   not handed out again before window more frees of its run, and a
  *   second free of it within them finds it free (docs/DESIGN.md).  When
- *   nothing is before the gate, the slow path feeds the ring a page's
+ *   nothing is before the gate, the slow path feeds the ring FEED_PAGES'
  *   worth of never-used blocks, ahead of the quarantined ones (run_feed in
  *   small.c): a run reuses freed blocks before it touches new pages.
  * - slot[i].state for i < nblocks as above; slot[i].state is STATE_NONE for
@@ -193,6 +195,7 @@ struct arena {
 	struct heap *heap;
 	uint32_t used;                  /* pages in spans that are not free */
 	uint32_t idle;                  /* of used, pages of runs in place RUN_EMPTY */
+	uint32_t heads;                 /* of used, pages of runs in place RUN_HEAD */
 	struct arena *next, *prev;      /* every arena of the process */
 	struct run *tab[ARENA_PAGES];
 	struct page pages[ARENA_PAGES];
@@ -224,6 +227,7 @@ struct meta_region {
 	int alone;
 	uint16_t live[META_REGION >> PAGE_SHIFT];
 	uint64_t purged;
+	uint64_t going;         /* during a purge: the pages about to go back */
 };
 _Static_assert((META_REGION >> PAGE_SHIFT) <= 64, "a region's pages fit the purged mask");
 
@@ -239,6 +243,7 @@ struct proc {
 	struct meta_region *regions;
 	char *meta_bump, *meta_end;
 	void *meta_free[META_BIG / 64 + 1];     /* freed metadata, by size / 64 */
+	size_t meta_idle;                       /* bytes freed since the last purge of them */
 	struct large *large;
 	size_t large_cap, large_count;
 	struct large kept[LARGE_KEPT];  /* freed mappings, oldest first; addr 0 = empty */
@@ -261,6 +266,7 @@ struct proc {
 	/* map_live[i]: the arenas leaf i names; MAP_PURGED once none does and
 	 * its pages went back (meta.c). */
 	uint16_t map_live[MAP_L1_COUNT];
+	unsigned leaves_idle;           /* leaves whose count came to 0 since the last purge */
 };
 #define MAP_PURGED 0xffff
 _Static_assert(((size_t)1 << MAP_L2_BITS) < MAP_PURGED, "a leaf's count fits 16 bits");
@@ -281,6 +287,7 @@ struct heap {
 	uint32_t fl_map[SPAN_SETS];
 	uint8_t sl_map[SPAN_SETS][FL_COUNT];
 	unsigned empty_runs;                    /* runs in place RUN_EMPTY */
+	unsigned arenas;                        /* arenas it owns */
 	size_t dirty;
 	size_t dirty_grown;                     /* the budget is DIRTY_MAX + this, see purge.c */
 	unsigned long span_ops, last_purge;     /* a clock of span operations */

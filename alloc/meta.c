@@ -5,9 +5,10 @@
  *
  * Freed pieces are kept on free lists by exact size and reused first.  A
  * region counts, per page, the pieces in use over it; at a purge (purge.c:
- * the same budget as spans), its pages that no piece uses go back to the
- * kernel, a region that nothing uses is unmapped, and so are the pages of
- * the map's leaves that no longer name an arena. */
+ * the same budget as spans) that follows META_REGION bytes of frees, its
+ * pages that no piece uses go back to the kernel, a region that nothing
+ * uses is unmapped, and so are the pages of the map's leaves that no
+ * longer name an arena. */
 #include "heap.h"
 
 /* A region: [guard page][header][carved ...], META_REGION bytes after the
@@ -122,6 +123,7 @@ void _ba_meta_free(void *p, size_t size)
 		return;
 	}
 	count_pages(region_of(p), p, size, -1);
+	PROC->meta_idle += size;
 	*(void **)p = PROC->meta_free[size / 64];
 	PROC->meta_free[size / 64] = p;
 }
@@ -151,20 +153,14 @@ static int region_unused(const struct meta_region *r)
 	return r->live[0] == 1;
 }
 
-/* A free piece must leave its list when the page of its link goes back,
- * or its region: the link would read as zero. */
-static int piece_goes(const void *p)
-{
-	struct meta_region *r = region_of(p);
-
-	return region_unused(r) || idle_pages(r) >> page_of(r, p) & 1;
-}
-
+/* A free piece leaves its list when the page of its link goes back (the
+ * link would read as zero), or its region does. */
 static void drop_pieces(void)
 {
 	for (size_t k = 0; k <= META_BIG / 64; k++)
 		for (void **link = &PROC->meta_free[k]; *link;) {
-			if (piece_goes(*link))
+			struct meta_region *r = region_of(*link);
+			if (r->going >> page_of(r, *link) & 1)
 				*link = **(void ***)link;
 			else
 				link = *link;
@@ -191,25 +187,36 @@ static void purge_leaves(void)
 	struct proc *pr = PROC;
 	size_t bytes = sizeof(struct arena *) << MAP_L2_BITS;
 
-	for (size_t i = 0; i < MAP_L1_COUNT; i++) {
+	for (size_t i = 0; i < MAP_L1_COUNT && pr->leaves_idle; i++) {
 		uintptr_t from = page_round((uintptr_t)pr->map[i]), to = ((uintptr_t)pr->map[i] + bytes) & ~(PAGE - 1);
-		if (pr->map[i] && !pr->map_live[i] && to > from && !_ba_vm_purge((void *)from, to - from))
-			pr->map_live[i] = MAP_PURGED;
+		if (!pr->map[i] || pr->map_live[i])
+			continue;
+		pr->leaves_idle--;
+		pr->map_live[i] = MAP_PURGED;   /* done, whether the kernel took the pages or not */
+		if (to > from)
+			(void)_ba_vm_purge((void *)from, to - from);
 	}
 }
 
-/* Gives back what no metadata uses (see the top of the file). */
+/* Gives back what no metadata uses (see the top of the file), once
+ * META_REGION bytes were freed since it last did, or a leaf went idle:
+ * then the walk of the free lists costs little beside what it returns. */
 void _ba_meta_purge(void)
 {
 	struct proc *pr = PROC;
 
+	if (pr->meta_idle < META_REGION && !pr->leaves_idle)
+		return;
+	pr->meta_idle = 0;
+	for (struct meta_region *r = pr->regions; r; r = r->next)
+		r->going = r->alone ? 0 : region_unused(r) ? ~(uint64_t)0 : idle_pages(r);
 	drop_pieces();
 	for (struct meta_region *r = pr->regions, *next; r; r = next) {
 		next = r->next;
 		if (r->alone)
 			continue;
 		if (!region_unused(r)) {
-			purge_pages(r, idle_pages(r));
+			purge_pages(r, r->going);
 			continue;
 		}
 		if ((uintptr_t)pr->meta_bump - (uintptr_t)r < r->size)

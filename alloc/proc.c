@@ -23,16 +23,28 @@ int _ba_proc_init(void)
 }
 
 /* Registers arena a at addr in the map, or clears the entry (a NULL);
- * a leaf is metadata, made on first use.  -1 when it cannot be made. */
+ * a leaf is metadata, made on first use, and counts the arenas it names
+ * (struct proc).  -1 when it cannot be made. */
 int _ba_map_set(uintptr_t addr, struct arena *a)
 {
+	struct proc *pr = PROC;
 	size_t l1 = (uint64_t)addr >> MAP_L1_SHIFT;
-	struct arena ***leaf = &PROC->map[l1];
-	uint16_t *live = &PROC->map_live[l1];
+	struct arena ***leaf = &pr->map[l1];
+	uint16_t *live = &pr->map_live[l1];
+	int fresh = !*leaf;
 
-	if (!*leaf && !(*leaf = _ba_meta_alloc(sizeof(struct arena *) << MAP_L2_BITS)))
+	if (fresh && !(*leaf = _ba_meta_alloc(sizeof(struct arena *) << MAP_L2_BITS)))
 		return -1;
 	(*leaf)[(addr >> ARENA_SHIFT) & (((uintptr_t)1 << MAP_L2_BITS) - 1)] = a;
-	*live = a ? (*live == MAP_PURGED ? 1 : *live + 1) : *live - 1;
+	if (!a) {
+		if (!--*live)
+			pr->leaves_idle++;      /* its pages go at the next purge (meta.c) */
+	} else if (*live == MAP_PURGED) {
+		*live = 1;
+	} else {
+		if (!*live && !fresh)
+			pr->leaves_idle--;      /* named an arena again before a purge */
+		++*live;
+	}
 	return 0;
 }

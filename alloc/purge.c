@@ -82,7 +82,9 @@ static void purge(struct heap *h)
  * once. */
 void _ba_tidy(struct heap *h, struct arena *a)
 {
-	if (_ba_arena_is_idle(h, a) && drop_idle_arenas(h, ARENAS_KEPT + h->dirty_grown / ARENA_SIZE)) {
+	size_t keep = ARENAS_KEPT + h->dirty_grown / ARENA_SIZE;
+
+	if (h->arenas > keep && _ba_arena_is_idle(h, a) && drop_idle_arenas(h, keep)) {
 		h->last_purge = h->span_ops;
 		_ba_meta_purge();       /* what described them */
 	}

@@ -61,19 +61,34 @@ static struct arena *run_arena(const struct run *r)
 	return page_arena(r->span);
 }
 
-/* r leaves place RUN_EMPTY. */
-static void unempty(struct heap *h, struct run *r)
+/* Moves r to place, keeping the counts of what each place holds: the
+ * heap's empty runs and their bytes (counted dirty), and per arena the
+ * pages of empty and of head runs (_ba_arena_is_idle). */
+static void set_place(struct heap *h, struct run *r, enum run_place place)
 {
-	h->dirty -= run_bytes(r);
-	h->empty_runs--;
-	run_arena(r)->idle -= r->span->npages;
+	struct arena *a = run_arena(r);
+	uint32_t n = r->span->npages;
+
+	if (r->place == RUN_EMPTY) {
+		h->dirty -= run_bytes(r);
+		h->empty_runs--;
+		a->idle -= n;
+	}
+	a->heads -= r->place == RUN_HEAD ? n : 0;
+	r->place = (uint8_t)place;
+	if (place == RUN_EMPTY) {
+		h->dirty += run_bytes(r);
+		h->empty_runs++;
+		a->idle += n;
+	}
+	a->heads += place == RUN_HEAD ? n : 0;
 }
 
+/* r became the first run of its list: malloc takes from it, and its
+ * trigger waits 2^32 frees (it never needs one). */
 static void set_head(struct heap *h, struct run *r)
 {
-	if (r->place == RUN_EMPTY)
-		unempty(h, r);
-	r->place = RUN_HEAD;
+	set_place(h, r, RUN_HEAD);
 	r->trigger = r->tail - 1;
 }
 
@@ -82,13 +97,10 @@ static void set_head(struct heap *h, struct run *r)
 static void set_listed(struct heap *h, struct run *r)
 {
 	if (run_free_count(r) == r->given) {
-		r->place = RUN_EMPTY;
+		set_place(h, r, RUN_EMPTY);
 		r->trigger = r->tail - 1;
-		h->dirty += run_bytes(r);
-		h->empty_runs++;
-		run_arena(r)->idle += r->span->npages;
 	} else {
-		r->place = RUN_LISTED;
+		set_place(h, r, RUN_LISTED);
 		r->trigger = r->head + r->given - 1;
 	}
 }
@@ -137,7 +149,7 @@ static void promote(struct heap *h, struct run *r)
 	set_listed(h, head);
 }
 
-/* Feeds the ring of the head run r with never-used blocks, a page's
+/* Feeds the ring of the head run r with never-used blocks, FEED_PAGES'
  * worth or as many as it takes to put one before the gate, ahead of the
  * blocks in quarantine (which move on, keeping their order and their
  * distance to the tail, so that each still waits for window later frees).
@@ -146,7 +158,7 @@ static int run_feed(struct run *r)
 {
 	union slot *s = run_slot(r);
 	uint32_t queued = run_free_count(r), left = r->nblocks - r->given;
-	uint32_t k = PAGE / r->size, need = r->window + 1 - queued;
+	uint32_t k = FEED_PAGES * PAGE / r->size, need = r->window + 1 - queued;
 
 	k = k > need ? k : need;
 	k = k < left ? k : left;
@@ -205,8 +217,7 @@ static void run_drop(struct run *r)
 
 	if (r->place != RUN_FULL)
 		bin_unlink(h, r);
-	if (r->place == RUN_EMPTY)
-		unempty(h, r);
+	set_place(h, r, RUN_NEW);
 	if (r->all_prev)
 		r->all_prev->all_next = r->all_next;
 	else
@@ -237,7 +248,7 @@ struct run *_ba_bin_refill(struct heap *h, unsigned cls)
 		if (run_feed(r))
 			return r;
 		bin_unlink(h, r);
-		r->place = RUN_FULL;
+		set_place(h, r, RUN_FULL);
 		r->trigger = r->head + r->window;       /* the free that lets one out */
 	}
 }
@@ -290,11 +301,15 @@ int _ba_release_empty_runs(struct heap *h, struct arena *a)
 }
 
 /* The pages of arena a held by empty head runs of h: with the empty
- * listed runs (a->idle), what keeps an arena with no live block mapped. */
+ * listed runs (a->idle), what keeps an arena with no live block mapped.
+ * Only when head runs are all that a holds besides (a->heads) does it
+ * look at them. */
 uint32_t _ba_empty_head_pages(struct heap *h, struct arena *a)
 {
 	uint32_t pages = 0;
 
+	if (a->used != a->idle + a->heads)
+		return 0;
 	for (unsigned cls = 0; cls < NCLASSES; cls++) {
 		struct run *r = h->bins[cls];
 		if (r && run_arena(r) == a && run_free_count(r) == r->given)

@@ -110,6 +110,7 @@ static struct arena *arena_new(struct heap *h)
 	_ba_span_mark(a->pages, ARENA_PAGES, KIND_FREE);
 	a->pages[0].dirty = CLEAN;
 	free_insert(h, a->pages);
+	h->arenas++;
 	a->next = PROC->arenas;
 	if (a->next)
 		a->next->prev = a;
@@ -125,7 +126,7 @@ int _ba_arena_is_empty(struct arena *a)
 /* Whether a, of h, holds no live block.  O(size classes). */
 int _ba_arena_is_idle(struct heap *h, struct arena *a)
 {
-	return a->used == a->idle || a->used == a->idle + _ba_empty_head_pages(h, a);
+	return a->used == a->idle || (a->used == a->idle + a->heads && a->heads == _ba_empty_head_pages(h, a));
 }
 
 /* Unmaps arena a, whatever it holds, and forgets it. */
@@ -137,6 +138,7 @@ void _ba_arena_unmap(struct arena *a)
 		PROC->arenas = a->next;
 	if (a->next)
 		a->next->prev = a->prev;
+	a->heap->arenas--;
 	_ba_map_set(a->base, NULL);     /* the leaf exists: this cannot fail */
 	_ba_vm_unmap((void *)a->base, ARENA_SIZE);
 	_ba_meta_free(a, sizeof *a);
