@@ -37,9 +37,9 @@ static struct block run_block(struct run *r, const void *p, const char *fn)
 
 /* A medium block: the first byte of a medium span's first page.  A pointer
  * into a free span is a double free. */
-static struct block span_block(struct arena *a, struct page *pg, const void *p, const char *fn)
+static struct block span_block(struct arena *a, struct run *kind, struct page *pg, const void *p, const char *fn)
 {
-	if (page_kind(pg) != KIND_MEDIUM || ((uintptr_t)p & (PAGE - 1)))
+	if (kind != KIND_MEDIUM || ((uintptr_t)p & (PAGE - 1)))
 		misuse(fn, p, page_kind(_ba_span_containing(a, pg)) == KIND_FREE ? MISUSE_DOUBLE
 										       : MISUSE_INTERIOR);
 	if (!canary_intact((uintptr_t)p, pg->u.req, (size_t)pg->npages << PAGE_SHIFT))
@@ -54,7 +54,7 @@ struct block _ba_block_of(const void *p, const char *fn)
 
 	if (a) {
 		struct run *r = a->tab[page_index(addr)];
-		return is_run(r) ? run_block(r, p, fn) : span_block(a, &a->pages[page_index(addr)], p, fn);
+		return is_run(r) ? run_block(r, p, fn) : span_block(a, r, &a->pages[page_index(addr)], p, fn);
 	}
 	struct large *l = _ba_large_find(p);
 	if (!l)

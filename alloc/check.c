@@ -79,13 +79,14 @@ static int check_run(struct heap *h, const struct run *r, struct page *pg)
 static int check_span(struct heap *h, struct page *pg, struct tally *t)
 {
 	size_t n = pg->npages;
-	const struct run *kind = page_kind(pg), *last = kind == KIND_MEDIUM ? KIND_INNER : kind;
+	struct run *const *tab = &page_arena(pg)->tab[pg->index];
+	const struct run *kind = tab[0], *last = kind == KIND_MEDIUM ? KIND_INNER : kind;
 
 	if ((kind != KIND_FREE && kind != KIND_MEDIUM && !is_run(kind)) ||
-	    pg[n - 1].npages != n || (n > 1 && page_kind(pg + n - 1) != last))
+	    pg[n - 1].npages != n || pg[n - 1].index != pg->index + n - 1 || (n > 1 && tab[n - 1] != last))
 		return BAD_TILING;
 	for (size_t i = 1; i + 1 < n; i++) {
-		const struct run *k = page_kind(pg + i);
+		const struct run *k = tab[i];
 		if (is_run(kind) ? k != kind : is_run(k) || k == KIND_MEDIUM)
 			return BAD_TILING;
 	}
@@ -192,7 +193,8 @@ static int check_bins(struct heap *h, struct tally *t)
 	for (struct run *r = h->runs, *prev = NULL; r; prev = r, r = r->all_next) {
 		if (r->all_prev != prev || ++runs > t->runs)
 			return BAD_BIN;
-		if (r->place == RUN_FULL && (run_free_count(r) > r->window || r->trigger != r->head + r->window))
+		if (r->place == RUN_FULL && (run_free_count(r) > r->window || r->trigger != r->head + r->window ||
+					     (int32_t)(r->head - r->fed_end) < 0))
 			return BAD_BIN;
 		listed += r->place == RUN_FULL;
 	}

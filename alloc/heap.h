@@ -33,6 +33,7 @@
 #define LARGE_KEPT_MAX  (16u << 20)     /* ... up to this many bytes in all */
 #define META_REGION     (256u << 10)    /* metadata is carved from regions this big */
 #define FEED_PAGES      4               /* never-used blocks a run hands out at a time */
+#define REFILL_LOOK     8               /* runs after the head malloc's slow path looks at */
 #define QUARANTINE_BYTES 2048           /* a freed block waits for this many bytes' worth of */
 #define QUARANTINE_MIN  1               /* frees of its run, at least this many ... */
 #define QUARANTINE_MAX  16              /* ... and at most this many (docs/DESIGN.md) */
@@ -104,7 +105,9 @@ enum run_place {
  *   second free of it within them finds it free (docs/DESIGN.md).  When
  *   nothing is before the gate, the slow path feeds the ring FEED_PAGES'
  *   worth of never-used blocks, ahead of the quarantined ones (run_feed in
- *   small.c): a run reuses freed blocks before it touches new pages.
+ *   small.c): a run reuses freed blocks before it touches new pages.  The
+ *   slow path may take a never-used block past the gate: it was never
+ *   freed, so no window applies to it.
  * - slot[i].state for i < nblocks as above; slot[i].state is STATE_NONE for
  *   nblocks <= i <= mask.  When the span is longer than nblocks * size the
  *   ring has room for that sentinel (mask >= nblocks), so that any offset
@@ -121,6 +124,7 @@ enum run_place {
 struct run {
 	uint32_t head, tail, gate, trigger;
 	uint32_t mask;
+	uint32_t fed_end;       /* ring positions head..fed_end-1 hold never-used blocks */
 	uint16_t given;
 	uint8_t window, pad;
 	uintptr_t base;
@@ -181,7 +185,7 @@ struct page {
 		size_t req;                                 /* medium span: bytes asked for */
 	} u;
 	uint32_t npages;
-	uint16_t index;         /* this page's number in its arena */
+	uint16_t index;         /* this page's number in its arena, at a span's ends */
 	uint8_t dirty;
 };
 
@@ -327,6 +331,17 @@ static inline size_t dirty_budget(const struct heap *h)
 static inline size_t page_round(size_t n)
 {
 	return (n + PAGE - 1) & ~(PAGE - 1);
+}
+
+/* The page d pages after (or before) pg in its arena, its index set: the
+ * index of a page is kept only where spans start and end, written as
+ * they are made, so that a new arena's page table is not written whole. */
+static inline struct page *page_near(struct page *pg, ptrdiff_t d)
+{
+	struct page *q = pg + d;
+
+	q->index = (uint16_t)(pg->index + d);
+	return q;
 }
 
 static inline struct arena *page_arena(struct page *pg)

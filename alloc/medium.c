@@ -38,7 +38,7 @@ void *_ba_medium_alloc(struct heap *h, size_t n, size_t align, int *zero)
 	size_t skip = ((align - (page_addr(pg) & (align - 1))) & (align - 1)) >> PAGE_SHIFT;
 	struct page *head = pg;
 	size_t total = pg->npages;
-	pg += skip;
+	pg = page_near(pg, (ptrdiff_t)skip);
 	_ba_span_ends(pg, total - skip, KIND_MEDIUM);      /* before the head merges */
 	if (skip) {
 		_ba_span_ends(head, skip, KIND_INNER);

@@ -135,11 +135,13 @@ static void bin_insert(struct heap *h, struct run *r)
 	set_listed(h, r);
 }
 
-/* The run after the head, r, becomes the head, and the head follows it. */
-static void promote(struct heap *h, struct run *r)
+/* r, listed in its bin, becomes the head, and the head follows it. */
+static void make_head(struct heap *h, struct run *r)
 {
-	struct run *head = r->prev;
+	struct run *head = h->bins[r->cls];
 
+	if (r == head)
+		return;
 	bin_unlink(h, r);
 	r->prev = NULL;
 	r->next = head;
@@ -147,6 +149,22 @@ static void promote(struct heap *h, struct run *r)
 	h->bins[r->cls] = r;
 	set_head(h, r);
 	set_listed(h, head);
+}
+
+/* Whether r's oldest ring entry is a block never handed out, which the
+ * slow path may take past the gate. */
+static int run_unused_first(const struct run *r)
+{
+	return (int32_t)(r->head - r->fed_end) < 0;
+}
+
+/* r, with nothing to give, leaves its bin until enough of its blocks are
+ * freed. */
+static void set_full(struct heap *h, struct run *r)
+{
+	bin_unlink(h, r);
+	set_place(h, r, RUN_FULL);
+	r->trigger = r->head + r->window;       /* the free that lets one out */
 }
 
 /* Feeds the ring of the head run r with never-used blocks, FEED_PAGES'
@@ -167,6 +185,7 @@ static int run_feed(struct run *r)
 	for (uint32_t i = 0; i < k; i++)
 		s[(r->head + i) & r->mask].ring = (uint16_t)(r->given + i);
 	r->given = (uint16_t)(r->given + k);
+	r->fed_end = r->head + k;
 	r->tail += k;
 	r->gate += k;
 	r->trigger = r->tail - 1;
@@ -228,28 +247,34 @@ static void run_drop(struct run *r)
 	_ba_meta_free(r, run_meta_size(r->mask + 1));
 }
 
-/* The class's head run, with a block to take: the head itself; else the
- * run after it when that one has freed blocks out of quarantine (touched
- * memory before new); else the head fed with never-used blocks; else, the
- * head leaving the list until enough of its blocks are freed, the next
- * run or a new one.  NULL when no memory is left. */
+/* The class's head run, with a block to take.  Freed blocks before
+ * never-used ones, so that touched pages serve first: the first of the
+ * head and the next REFILL_LOOK runs with a block out of quarantine (or a
+ * fed block at its ring's head); else the first of them with never-used
+ * blocks, fed; else a new run.  Runs looked at with nothing to give leave
+ * the list.  NULL when no memory is left. */
 struct run *_ba_bin_refill(struct heap *h, unsigned cls)
 {
 	for (;;) {
-		struct run *r = h->bins[cls];
-		if (!r && !(r = run_new(h, cls)))
-			return NULL;
-		if (run_takeable(r))
-			return r;
-		if (r->next && run_takeable(r->next)) {
-			promote(h, r->next);
-			return h->bins[cls];
+		struct run *r = h->bins[cls], *unused = NULL;
+		for (unsigned look = 0; r && look <= REFILL_LOOK; look++) {
+			struct run *next = r->next;
+			if (run_takeable(r) || run_unused_first(r)) {
+				make_head(h, r);
+				return r;
+			}
+			if (r->given < r->nblocks)
+				unused = unused ? unused : r;
+			else
+				set_full(h, r);
+			r = next;
 		}
-		if (run_feed(r))
-			return r;
-		bin_unlink(h, r);
-		set_place(h, r, RUN_FULL);
-		r->trigger = r->head + r->window;       /* the free that lets one out */
+		if (!unused && !(unused = run_new(h, cls)))
+			return NULL;
+		make_head(h, unused);
+		if (run_feed(unused) || run_unused_first(unused))
+			return unused;
+		set_full(h, unused);    /* fewer never-used blocks left than its quarantine */
 	}
 }
 

@@ -65,7 +65,7 @@ void _ba_span_mark(struct page *pg, size_t n, struct run *kind)
 
 	for (size_t i = 0; i < n; i++)
 		tab[i] = kind;
-	pg[0].npages = pg[n - 1].npages = (uint32_t)n;
+	pg[0].npages = page_near(pg, (ptrdiff_t)n - 1)->npages = (uint32_t)n;
 }
 
 /* Makes [pg, pg + n) one span of the kind by its two ends alone (see the
@@ -76,7 +76,7 @@ void _ba_span_ends(struct page *pg, size_t n, struct run *kind)
 
 	tab[n - 1] = kind == KIND_MEDIUM ? KIND_INNER : kind;
 	tab[0] = kind;
-	pg[n - 1].npages = (uint32_t)n;
+	page_near(pg, (ptrdiff_t)n - 1)->npages = (uint32_t)n;
 	pg->npages = (uint32_t)n;
 }
 
@@ -105,9 +105,7 @@ static struct arena *arena_new(struct heap *h)
 	}
 	a->base = (uintptr_t)base;
 	a->heap = h;
-	for (uint32_t i = 0; i < ARENA_PAGES; i++)
-		a->pages[i].index = (uint16_t)i;
-	_ba_span_mark(a->pages, ARENA_PAGES, KIND_FREE);
+	_ba_span_mark(a->pages, ARENA_PAGES, KIND_FREE);        /* pages[0].index is 0 */
 	a->pages[0].dirty = CLEAN;
 	free_insert(h, a->pages);
 	h->arenas++;
@@ -183,7 +181,7 @@ static void split(struct heap *h, struct page *pg, size_t n)
 
 	if (total == n)
 		return;
-	struct page *rest = pg + n;
+	struct page *rest = page_near(pg, (ptrdiff_t)n);
 	rest->dirty = pg->dirty;
 	_ba_span_ends(rest, total - n, KIND_FREE);
 	free_insert(h, rest);
@@ -227,12 +225,12 @@ static void settle(struct heap *h, struct page *pg, size_t n, uint8_t dirty)
 	struct page *next = pg + n;
 	unsigned set = dirty == DIRTY ? RESIDENT : NOT_RESIDENT;
 
-	if (next < a->pages + ARENA_PAGES && page_kind(next) == KIND_FREE && set_of(next) == set) {
+	if (next < a->pages + ARENA_PAGES && a->tab[pg->index + n] == KIND_FREE && set_of(next) == set) {
 		n += next->npages;
 		dirty = dirty == next->dirty ? dirty : PURGED;
 		free_remove(h, next);
 	}
-	if (pg > a->pages && page_kind(pg - 1) == KIND_FREE) {
+	if (pg > a->pages && a->tab[pg->index - 1] == KIND_FREE) {
 		struct page *prev = pg - pg[-1].npages;
 		if (set_of(prev) == set) {
 			n += prev->npages;
@@ -284,7 +282,7 @@ int _ba_span_grow(struct heap *h, struct page *pg, size_t npages)
 	size_t have = pg->npages;
 	struct page *next = pg + have;
 
-	if (next >= a->pages + ARENA_PAGES || page_kind(next) != KIND_FREE ||
+	if (next >= a->pages + ARENA_PAGES || a->tab[pg->index + have] != KIND_FREE ||
 	    have + next->npages < npages)
 		return -1;
 	free_remove(h, next);
@@ -303,7 +301,7 @@ void _ba_span_shrink(struct heap *h, struct page *pg, size_t npages, uint8_t dir
 
 	if (npages >= have)
 		return;
-	struct page *tail = pg + npages;
+	struct page *tail = page_near(pg, (ptrdiff_t)npages);
 	_ba_span_ends(tail, have - npages, KIND_INNER);
 	_ba_span_ends(pg, npages, page_kind(pg));
 	_ba_span_free(h, tail, dirty);
