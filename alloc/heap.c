@@ -71,6 +71,7 @@ static void proc_release_if_empty(void)
 	pr->large = NULL;
 	pr->large_cap = 0;
 	memset(pr->unmapped, 0, sizeof pr->unmapped);
+	memset(pr->dropped, 0, sizeof pr->dropped);
 }
 
 _Static_assert(sizeof(struct ba_stats) == 12 * sizeof(size_t),

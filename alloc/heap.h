@@ -22,12 +22,14 @@
 #define ARENA_SHIFT     22              /* 4 MiB arenas, aligned to their size */
 #define SMALL_MAX       65536           /* largest request served by a size class */
 #define MEDIUM_MAX      (1u << 20)      /* largest span; above it, a mapping per block */
+#define GROW_SPAN_MIN   16384           /* realloc grows a block past this into a span */
 #define RUN_BYTES       65536           /* a run of a class up to 4 KiB spans about this much; */
 #define RUN_BIG_BLOCKS  8               /* a run of a bigger class holds this many blocks */
 #define DIRTY_MAX       (4u << 20)      /* free bytes kept resident before a purge ... */
 #define DIRTY_CAP       ((size_t)(sizeof(void *) == 8 ? 1024 : 256) << 20)
 					/* ... doubling up to this when purges are undone at once */
 #define PURGE_WINDOW    4096            /* span operations after a purge that count as "at once" */
+#define DECAY_OPS       65536           /* span operations without growth that halve the growth */
 #define ARENAS_KEPT     1               /* empty arenas kept mapped */
 #define LARGE_KEPT      4               /* freed large mappings kept for reuse ... */
 #define LARGE_KEPT_MAX  (16u << 20)     /* ... up to this many bytes in all */
@@ -52,6 +54,7 @@
 #define MAP_L1_SHIFT    (ARENA_SHIFT + MAP_L2_BITS)
 #define MAP_L1_COUNT    ((size_t)1 << (ADDR_BITS - MAP_L1_SHIFT))
 #define META_BIG        65536           /* metadata above this gets its own mapping */
+#define DROPPED_KEPT    16              /* unmapped arenas remembered for misuse reports */
 #define RUN_MAX_BLOCKS  (RUN_BYTES / 16)
 
 #define likely(x)       __builtin_expect(!!(x), 1)
@@ -254,6 +257,8 @@ struct proc {
 	size_t kept_bytes;
 	uintptr_t unmapped[16];         /* recently unmapped large blocks, a ring */
 	unsigned unmapped_next;
+	uintptr_t dropped[DROPPED_KEPT];        /* recently unmapped arenas' bases, a ring */
+	unsigned dropped_next;
 	unsigned heaps;                 /* heaps made in metadata: the regions stay while any lives */
 	struct {
 		unsigned long mmap, munmap, mremap, madvise;
@@ -295,6 +300,8 @@ struct heap {
 	size_t dirty;
 	size_t dirty_grown;                     /* the budget is DIRTY_MAX + this, see purge.c */
 	unsigned long span_ops, last_purge;     /* a clock of span operations */
+	unsigned long grown_at;                 /* when the budget last grew or decayed */
+	size_t dirty_min;                       /* the least dirty since then */
 	size_t released;                        /* bytes purged or unmapped since the budget grew */
 	struct { size_t live, requested, in_use; } big;
 };
@@ -324,6 +331,14 @@ static inline struct heap *heap_current(void)
 static inline size_t dirty_budget(const struct heap *h)
 {
 	return DIRTY_MAX + h->dirty_grown;
+}
+
+/* Resident free memory was taken for use: the budget's decay watches how
+ * low dirty goes (purge.c). */
+static inline void dirty_taken(struct heap *h)
+{
+	if (h->dirty < h->dirty_min)
+		h->dirty_min = h->dirty;
 }
 
 /* ---- Functions across files --------------------------------------------- */
@@ -391,6 +406,7 @@ int _ba_span_grow(struct heap *h, struct page *pg, size_t npages);
 void _ba_span_shrink(struct heap *h, struct page *pg, size_t npages, uint8_t dirty);
 int _ba_arena_is_empty(struct arena *a);
 int _ba_arena_is_idle(struct heap *h, struct arena *a);
+int _ba_arena_was_dropped(const void *p);
 void _ba_arena_drop(struct heap *h, struct arena *a);
 void _ba_arena_unmap(struct arena *a);
 void _ba_tidy(struct heap *h, struct arena *a);

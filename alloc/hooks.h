@@ -21,6 +21,11 @@ void ba_test_fail_purges(int on);
  * SIGABRT. */
 void ba_test_seal(int sealed);
 
+/* The quarantine window of the size class that serves n bytes (n up to
+ * 64 KiB): a block of it that is freed is not handed out again before
+ * this many later frees of its run (docs/DESIGN.md). */
+unsigned ba_test_window(size_t n);
+
 /* A second heap beside the main one (which malloc and free use).  Its
  * blocks live in arenas and mappings of its own; free through it accepts
  * only its own blocks (a block of another heap is misuse: "block of

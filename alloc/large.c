@@ -154,7 +154,7 @@ enum misuse _ba_large_misuse(const void *p)
 	for (size_t i = 0; i < PROC->large_cap; i++)
 		if (PROC->large[i].addr && (uintptr_t)p - PROC->large[i].addr < PROC->large[i].mapped)
 			return MISUSE_INTERIOR;
-	return large_was_freed(p) ? MISUSE_DOUBLE : MISUSE_FOREIGN;
+	return large_was_freed(p) || _ba_arena_was_dropped(p) ? MISUSE_DOUBLE : MISUSE_FOREIGN;
 }
 
 static void unmap_block(uintptr_t addr, size_t len)

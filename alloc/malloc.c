@@ -38,10 +38,17 @@ void *_ba_heap_alloc(struct heap *h, size_t n, size_t align, int *zero)
 	return p;
 }
 
+/* malloc's fast path found no block out of quarantine in the head run of
+ * n's class (or n is not small, or nothing is set up yet). */
 void *_ba_malloc_slow(size_t n)
 {
 	int zero;
 
+	if (n - 1 < SMALL_MAX && PROC->ready) {
+		struct run *r = _ba_bin_refill(heap_current(), class_of(n - 1));
+		if (r)
+			return run_take(r, r->head, n);
+	}
 	return _ba_heap_alloc(heap_current(), n, 16, &zero);
 }
 
@@ -91,6 +98,22 @@ static void *resize_in_place(struct block b, void *p, size_t n)
 	return n > MEDIUM_MAX ? _ba_large_realloc(b.large, n) : NULL;
 }
 
+/* Where realloc moves a block it grows: past GROW_SPAN_MIN, to pages of
+ * its own (a medium span), where the next growth is likely to find free
+ * pages right after it; a block grown step by step then moves a few times,
+ * not once per size class, and leaves no run behind in each. */
+static void *grow_to(size_t n)
+{
+	int zero;
+
+	if (n > GROW_SPAN_MIN && n <= MEDIUM_MAX) {
+		void *q = _ba_medium_alloc(heap_current(), n, 16, &zero);
+		if (q)
+			return q;
+	}
+	return malloc(n);
+}
+
 void *realloc(void *p, size_t n)
 {
 	if (!p)
@@ -108,7 +131,7 @@ void *realloc(void *p, size_t n)
 	if (q)
 		return q;
 	size_t old = _ba_block_usable(b);
-	if (!(q = malloc(n)))
+	if (!(q = n > old ? grow_to(n) : malloc(n)))
 		return NULL;
 	memcpy(q, p, old < n ? old : n);
 	free(p);        /* not _ba_block_free(b): malloc may have moved the large table */

@@ -5,8 +5,11 @@
  * up to DIRTY_CAP, whenever a purged span or a new arena is needed within
  * PURGE_WINDOW span operations of a purge: the program cycles a working
  * set larger than the budget, and purging it would cost a syscall and page
- * faults every cycle.  With no timer in a program without libc, the count
- * of span operations is the clock. */
+ * faults every cycle.  The growth halves after DECAY_OPS span operations
+ * in which the program never needed half the budget (the least dirty
+ * seen stayed above it): it has stopped cycling that working set.
+ * With no timer in a program without libc, the count of span operations
+ * is the clock. */
 #include "heap.h"
 
 /* span.c took purged pages or a new arena.  Right after a purge that
@@ -20,8 +23,19 @@ void _ba_budget_undo(struct heap *h)
 	size_t budget = dirty_budget(h), want = h->released > 2 * budget ? h->released : 2 * budget;
 
 	h->dirty_grown = (want < DIRTY_CAP ? want : DIRTY_CAP) - DIRTY_MAX;
+	h->grown_at = h->span_ops;
 	h->released = 0;
 	h->last_purge = 0;      /* once per purge */
+}
+
+static void budget_decay(struct heap *h)
+{
+	if (!h->dirty_grown || h->span_ops - h->grown_at < DECAY_OPS)
+		return;
+	if (h->dirty_min > dirty_budget(h) / 2)
+		h->dirty_grown /= 2;
+	h->grown_at = h->span_ops;
+	h->dirty_min = h->dirty;
 }
 
 /* Unmaps h's arenas with no live block beyond the first `keep`, with the
@@ -82,6 +96,7 @@ static void purge(struct heap *h)
  * once. */
 void _ba_tidy(struct heap *h, struct arena *a)
 {
+	budget_decay(h);
 	size_t keep = ARENAS_KEPT + h->dirty_grown / ARENA_SIZE;
 
 	if (h->arenas > keep && _ba_arena_is_idle(h, a) && drop_idle_arenas(h, keep)) {

@@ -73,6 +73,7 @@ static void set_place(struct heap *h, struct run *r, enum run_place place)
 		h->dirty -= run_bytes(r);
 		h->empty_runs--;
 		a->idle -= n;
+		dirty_taken(h);
 	}
 	a->heads -= r->place == RUN_HEAD ? n : 0;
 	r->place = (uint8_t)place;
@@ -180,10 +181,12 @@ static int run_feed(struct run *r)
 
 	k = k > need ? k : need;
 	k = k < left ? k : left;
-	for (uint32_t i = queued; i-- > 0;)
-		s[(r->head + k + i) & r->mask].ring = s[(r->head + i) & r->mask].ring;
-	for (uint32_t i = 0; i < k; i++)
-		s[(r->head + i) & r->mask].ring = (uint16_t)(r->given + i);
+	if (queued || r->head != r->given) {   /* else the entries are in place (run_new) */
+		for (uint32_t i = queued; i-- > 0;)
+			s[(r->head + k + i) & r->mask].ring = s[(r->head + i) & r->mask].ring;
+		for (uint32_t i = 0; i < k; i++)
+			s[(r->head + i) & r->mask].ring = (uint16_t)(r->given + i);
+	}
 	r->given = (uint16_t)(r->given + k);
 	r->fed_end = r->head + k;
 	r->tail += k;
@@ -193,7 +196,9 @@ static int run_feed(struct run *r)
 }
 
 /* A new run, the first of its class's list (which is empty).  No block is
- * in its ring yet: run_feed gives them out a page at a time. */
+ * in its ring yet: run_feed gives them out FEED_PAGES at a time.  Slot i's
+ * ring entry is i, so that until a block is freed feeding writes nothing
+ * but the counters. */
 static struct run *run_new(struct heap *h, unsigned cls)
 {
 	uint32_t size = _ba_class_size(cls);
@@ -209,7 +214,7 @@ static struct run *run_new(struct heap *h, unsigned cls)
 	}
 	uint32_t state = pg->dirty == DIRTY ? SLOT_FREE : (uint32_t)STATE_ZERO << 16;
 	for (uint32_t i = 0; i < g.slots; i++)
-		run_slot(r)[i].word = i < g.nblocks ? state : (uint32_t)STATE_NONE << 16;
+		run_slot(r)[i].word = i | (i < g.nblocks ? state : (uint32_t)STATE_NONE << 16);
 	r->window = (uint8_t)run_window(size, g.nblocks);
 	r->gate = -(uint32_t)r->window;
 	r->mask = g.slots - 1;
@@ -361,3 +366,14 @@ void _ba_runs_forget(struct heap *h)
 		_ba_meta_free(r, run_meta_size(r->mask + 1));
 	}
 }
+
+#ifdef BA_TESTING
+#include "hooks.h"
+
+unsigned ba_test_window(size_t n)
+{
+	uint32_t size = _ba_class_size(size_class(n));
+
+	return run_window(size, run_geometry(size).nblocks);
+}
+#endif

@@ -142,24 +142,44 @@ void _ba_arena_unmap(struct arena *a)
 	_ba_meta_free(a, sizeof *a);
 }
 
+/* Whether p was in an arena that the policy unmapped lately: it goes only
+ * when no live block is left in it, so a pointer into it was freed
+ * already.  (A released heap's blocks were live: a pointer into one of its
+ * arenas stays "not from barealloc".) */
+int _ba_arena_was_dropped(const void *p)
+{
+	for (unsigned i = 0; i < DROPPED_KEPT; i++)
+		if (PROC->dropped[i] && ((uintptr_t)p & ~(ARENA_SIZE - 1)) == PROC->dropped[i])
+			return 1;
+	return 0;
+}
+
 /* Unmaps an empty arena of h, whose free spans leave h's lists. */
 void _ba_arena_drop(struct heap *h, struct arena *a)
 {
 	for (struct page *pg = a->pages; pg < a->pages + ARENA_PAGES; pg += pg->npages)
 		free_remove(h, pg);
+	PROC->dropped[PROC->dropped_next++ % DROPPED_KEPT] = a->base;
 	h->released += ARENA_SIZE;
 	_ba_arena_unmap(a);
 }
 
-/* The first free span of the set with at least n pages, by the lists'
- * bitmaps alone. */
+/* A free span of the set with at least n pages, by the lists' bitmaps
+ * alone: the first of n's own list when it is long enough (an exact fit
+ * keeps a resident span's pages in use), else the first of the next list
+ * whose every span fits. */
 static struct page *find_free(struct heap *h, unsigned set, size_t n)
 {
 	unsigned fl, sl;
 
-	if (n >= (1u << SL_BITS))
-		n += ((size_t)1 << (31 - __builtin_clz((unsigned)n) - SL_BITS)) - 1;
 	list_index(n, &fl, &sl);
+	if (fl >= FL_COUNT)
+		return NULL;
+	struct page *pg = h->free_spans[set][fl][sl];
+	if (pg && pg->npages >= n)
+		return pg;
+	if (n >= (1u << SL_BITS))
+		list_index(n + ((size_t)1 << (31 - __builtin_clz((unsigned)n) - SL_BITS)) - 1, &fl, &sl);
 	if (fl >= FL_COUNT)
 		return NULL;
 	unsigned sl_bits = h->sl_map[set][fl] & (~0u << sl);
@@ -190,15 +210,16 @@ static void split(struct heap *h, struct page *pg, size_t n)
 
 /* A span of n pages, still marked free; its first page's dirty says
  * whether it may hold old data.  Resident memory first: a dirty span, or
- * one made of empty runs let go for it; then pages that are not resident,
- * and a new arena last.  Taking purged pages or a new arena is reported to
+ * one made of empty runs let go for it (when runs in place RUN_EMPTY
+ * exist: the walk then pays for itself); then pages that are not
+ * resident, and a new arena last.  Taking purged pages or a new arena is reported to
  * the budget (purge.c). */
 struct page *_ba_span_alloc(struct heap *h, size_t npages)
 {
 	struct page *pg = find_free(h, RESIDENT, npages);
 
 	h->span_ops++;
-	if (!pg && _ba_release_empty_runs(h, NULL))
+	if (!pg && h->empty_runs && _ba_release_empty_runs(h, NULL))
 		pg = find_free(h, RESIDENT, npages);
 	if (!pg) {
 		pg = find_free(h, NOT_RESIDENT, npages);
@@ -213,6 +234,7 @@ struct page *_ba_span_alloc(struct heap *h, size_t npages)
 	free_remove(h, pg);
 	split(h, pg, npages);
 	page_arena(pg)->used += (uint32_t)npages;
+	dirty_taken(h);
 	return pg;
 }
 

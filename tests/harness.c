@@ -238,6 +238,28 @@ int t_one_line(const char *s, const char *prefix, const char *part)
 	return 0;
 }
 
+size_t t_rss(void)
+{
+	char buf[128];
+	long fd = sys_openat(AT_FDCWD, "/proc/self/statm", O_RDONLY | O_CLOEXEC, 0);
+	long n = sys_failed(fd) ? -1 : sys_read((int)fd, buf, sizeof buf - 1);
+	size_t pages = 0;
+	int i = 0;
+
+	if (!sys_failed(fd))
+		sys_close((int)fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	while (buf[i] && buf[i] != ' ')
+		i++;
+	while (buf[i] == ' ')
+		i++;
+	while (buf[i] >= '0' && buf[i] <= '9')
+		pages = pages * 10 + (size_t)(buf[i++] - '0');
+	return pages * (size_t)ba_getauxval(AT_PAGESZ);
+}
+
 int t_streq(const char *a, const char *b)
 {
 	while (*a && *a == *b)

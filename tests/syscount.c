@@ -116,28 +116,6 @@ static void batches(size_t n, int random_order, const char *name)
 static unsigned char *many[MANY];
 
 /* Resident bytes from /proc/self/statm (its second field, in pages). */
-static size_t rss(void)
-{
-	char buf[128];
-	long fd = sys_openat(AT_FDCWD, "/proc/self/statm", O_RDONLY | O_CLOEXEC, 0);
-	long n = sys_failed(fd) ? -1 : sys_read((int)fd, buf, sizeof buf - 1);
-	size_t pages = 0;
-	int i = 0;
-
-	if (!sys_failed(fd))
-		sys_close((int)fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	while (buf[i] && buf[i] != ' ')
-		i++;
-	while (buf[i] == ' ')
-		i++;
-	while (buf[i] >= '0' && buf[i] <= '9')
-		pages = pages * 10 + (size_t)(buf[i++] - '0');
-	return pages * (size_t)ba_getauxval(AT_PAGESZ);
-}
-
 static void show(const char *what, size_t v)
 {
 	t_s(what);
@@ -160,7 +138,7 @@ static void memory_return(const char *ctx, int medium, int fresh)
 		ba_release_all();
 	memset(many, 0, sizeof many);   /* the table's own pages count in the baseline */
 	ba_stats(&base);
-	rss_base = rss();
+	rss_base = t_rss();
 	while (total < 64 * MiB && n < MANY) {
 		size_t size = medium ? 65537 + below(MiB - 65536) : 16 + below(2033);
 		unsigned char *p = malloc(size);
@@ -172,7 +150,7 @@ static void memory_return(const char *ctx, int medium, int fresh)
 	}
 	T_TRUE(ctx, total >= 64 * MiB);
 	ba_stats(&peak);
-	rss_peak = rss();
+	rss_peak = t_rss();
 	for (uint32_t i = n - 1; i > 0; i--) {
 		uint32_t j = below(i + 1);
 		unsigned char *t = many[i];
@@ -182,7 +160,7 @@ static void memory_return(const char *ctx, int medium, int fresh)
 	for (uint32_t i = 0; i < n; i++)
 		free(many[i]);
 	ba_stats(&after);
-	rss_after = rss();
+	rss_after = t_rss();
 	t_s("#   mapped:");
 	show(" baseline ", base.mapped), show(", peak ", peak.mapped), show(", after ", after.mapped);
 	show("; dirty after ", after.dirty);

@@ -71,6 +71,10 @@ int t_child(int (*fn)(void *), void *arg, char *out, size_t size);
  * has part somewhere after it. */
 int t_one_line(const char *s, const char *prefix, const char *part);
 
+/* The process's resident memory in bytes (/proc/self/statm), 0 if it
+ * cannot be read.  Under qemu-user it is the emulator's. */
+size_t t_rss(void);
+
 const char *t_getenv(const char *name);
 int t_streq(const char *a, const char *b);
 size_t t_strlen(const char *s);

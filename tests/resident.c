@@ -1,0 +1,219 @@
+/* Resident memory first (docs/DESIGN.md, "Memory"): new runs, medium
+ * blocks and growth take pages that are already resident before fresh
+ * ones, a run reuses its freed blocks before it touches new pages, a block
+ * grown by realloc leaves no trail of runs, and a big free gives back its
+ * pages, its metadata and its arenas.  Addresses and ba_stats say where
+ * memory went; the RSS checks run natively only (under qemu-user the RSS is
+ * the emulator's). */
+#include "t.h"
+#include "barealloc.h"
+
+#define KiB ((size_t)1 << 10)
+#define MiB ((size_t)1 << 20)
+
+static struct ba_stats stats(void)
+{
+	struct ba_stats s;
+
+	ba_stats(&s);
+	return s;
+}
+
+static int inside(const void *p, const void *lo, size_t len)
+{
+	return (uintptr_t)p - (uintptr_t)lo < len;
+}
+
+static void fill(void *p, size_t n)
+{
+	memset(p, 0x5a, n);
+}
+
+/* A freed medium block's pages serve the next one, and a new run. */
+static void test_spans(void)
+{
+	ba_release_all();
+	unsigned char *m = malloc(200 * KiB);
+	fill(m, 200 * KiB);
+	free(m);
+	unsigned char *again = malloc(200 * KiB);
+	T_TRUE("a medium block takes the resident pages a freed one left", again == m);
+	free(again);
+	unsigned char *small = malloc(16);
+	T_TRUE("a new run takes resident pages, not fresh ones", inside(small, m, 200 * KiB));
+	free(small);
+}
+
+/* Runs whose blocks are all free give their pages to a medium block, with
+ * no new mapping. */
+static void test_empty_runs(void)
+{
+	enum { N = 1024 };
+	static unsigned char *b[N];
+	uintptr_t lo = ~(uintptr_t)0, hi = 0;
+
+	ba_release_all();
+	for (int i = 0; i < N; i++) {
+		fill(b[i] = malloc(1024), 1024);
+		lo = (uintptr_t)b[i] < lo ? (uintptr_t)b[i] : lo;
+		hi = (uintptr_t)b[i] > hi ? (uintptr_t)b[i] : hi;
+	}
+	for (int i = 0; i < N; i++)
+		free(b[i]);
+	struct ba_stats before = stats();
+	unsigned char *m = malloc(512 * KiB);
+	struct ba_stats after = stats();
+	T_TRUE("a medium block takes the pages of empty runs", (uintptr_t)m >= lo && (uintptr_t)m <= hi);
+	T_EQ("... with no new mapping", (long long)(after.mmap_calls - before.mmap_calls), 0);
+	free(m);
+	T_EQ("ba_check", ba_check(), 0);
+}
+
+/* A run hands freed blocks out again before never-used ones, but for the
+ * blocks in quarantine. */
+static void test_touched_first(void)
+{
+	enum { N = 1024 };
+	static unsigned char *p[N], *q[N];
+	int reused = 0;
+
+	ba_release_all();
+	for (int i = 0; i < N; i++)
+		fill(p[i] = malloc(64), 64);
+	for (int i = 0; i < N; i++)
+		free(p[i]);
+	for (int i = 0; i < N; i++)
+		q[i] = malloc(64);
+	uintptr_t lo = (uintptr_t)p[0], hi = (uintptr_t)p[N - 1];
+	for (int i = 0; i < N; i++)
+		reused += (uintptr_t)q[i] >= lo && (uintptr_t)q[i] <= hi;
+	T_TRUE("1024 blocks of 64 B freed and asked for again: all but the 16 in quarantine are the freed ones",
+	       reused >= N - 16);
+	for (int i = 0; i < N; i++)
+		free(q[i]);
+}
+
+/* realloc: a medium block grows in place past 1 MiB; a block grown step
+ * by step through every small class leaves no run behind per class. */
+static void test_realloc(void)
+{
+	ba_release_all();
+	unsigned char *p = malloc(600 * KiB);
+	fill(p, 600 * KiB);
+	unsigned long mmaps = stats().mmap_calls;
+	unsigned char *q = realloc(p, 3 * MiB);
+	T_TRUE("realloc(600 KiB -> 3 MiB) in a fresh arena stays in place", q == p);
+	T_EQ("... with no new mapping", (long long)(stats().mmap_calls - mmaps), 0);
+	int intact = 1;
+	for (size_t i = 0; i < 600 * KiB; i++)
+		intact &= q[i] == 0x5a;
+	T_TRUE("... and keeps its contents", intact);
+	free(q);
+
+	ba_release_all();
+	size_t rss0 = t_rss();
+	p = malloc(16);
+	for (size_t n = 32; n <= 64 * KiB; n += n / 16 > 16 ? n / 16 : 16) {
+		p = realloc(p, n);
+		fill(p, n);
+	}
+	size_t grown = t_rss() - rss0;
+	free(p);
+	t_s("#   a block grown to 64 KiB through every class: RSS grew by ");
+	t_d((long long)(grown >> 10));
+	t_s(" KiB");
+	t_nl();
+	if (t_under_qemu())
+		t_skip("... RSS grows by less than 512 KiB (one run per class would be 1.1 MiB)",
+		       "under qemu-user the RSS is the emulator's");
+	else
+		T_TRUE("... RSS grows by less than 512 KiB (one run per class would be 1.1 MiB)", grown < 512 * KiB);
+	T_EQ("ba_check", ba_check(), 0);
+}
+
+/* 64 MiB of 64-byte blocks freed: the arenas, their metadata and the
+ * pages go back, down to the budget and one kept arena. */
+static void test_big_free(void)
+{
+	ba_release_all();
+	size_t rss0 = t_rss();
+	void **head = 0;
+	for (size_t done = 0; done < 64 * MiB; done += 64) {
+		void **p = malloc(64);
+		fill(p, 64);
+		p[0] = head;
+		head = p;
+	}
+	struct ba_stats peak = stats();
+	size_t rss_peak = t_rss();
+	while (head) {
+		void **next = head[0];
+		free(head);
+		head = next;
+	}
+	struct ba_stats after = stats();
+	size_t rss_after = t_rss();
+	t_s("#   64 MiB of 64 B blocks: mapped ");
+	t_d((long long)(peak.mapped >> 10));
+	t_s(" -> ");
+	t_d((long long)(after.mapped >> 10));
+	t_s(" KiB, metadata ");
+	t_d((long long)(peak.meta >> 10));
+	t_s(" -> ");
+	t_d((long long)(after.meta >> 10));
+	t_s(" KiB, RSS ");
+	t_d((long long)(rss_peak >> 10));
+	t_s(" -> ");
+	t_d((long long)(rss_after >> 10));
+	t_s(" KiB");
+	t_nl();
+	T_TRUE("all freed: at most one arena and 1 MiB of metadata stay mapped", after.mapped <= 4 * MiB + MiB);
+	T_TRUE("... dirty within the budget", after.dirty <= after.dirty_limit);
+	if (t_under_qemu())
+		t_skip("... RSS back to the start + 1 % of the growth + 4 MiB", "under qemu-user the RSS is the emulator's");
+	else
+		T_TRUE("... RSS back to the start + 1 % of the growth + 4 MiB",
+		       rss_after <= rss0 + (rss_peak - rss0) / 100 + 4 * MiB);
+	T_EQ("ba_check", ba_check(), 0);
+}
+
+/* A budget grown by cycling a working set shrinks back once the program
+ * stops cycling it: half its growth per 65536 span operations. */
+static void test_decay(void)
+{
+	enum { N = 64 };
+	static unsigned char *b[N];
+
+	ba_release_all();
+	for (int round = 0; round < 3; round++) {           /* 16 MiB of 256 KiB blocks, cycled */
+		for (int i = 0; i < N; i++)
+			fill(b[i] = malloc(256 * KiB), 256 * KiB);
+		for (int i = 0; i < N; i++)
+			free(b[i]);
+	}
+	size_t grown = stats().dirty_limit;
+	T_TRUE("cycling 16 MiB grows the budget past 4 MiB", grown > 4 * MiB);
+	for (long i = 0; i < 70000; i++)                    /* then 140000 span operations on 100 KiB */
+		free(malloc(100 * KiB));
+	size_t later = stats().dirty_limit;
+	t_s("#   budget: ");
+	t_d((long long)(grown >> 10));
+	t_s(" KiB after the cycles, ");
+	t_d((long long)(later >> 10));
+	t_s(" KiB after 140000 span operations without one");
+	t_nl();
+	T_TRUE("... and it shrinks back when the cycles stop", later < grown);
+	T_EQ("ba_check", ba_check(), 0);
+}
+
+int main(int argc, char **argv, char **envp)
+{
+	(void)argc, (void)argv, (void)envp;
+	test_spans();
+	test_empty_runs();
+	test_touched_first();
+	test_realloc();
+	test_big_free();
+	test_decay();
+	return t_exit_status();
+}
