@@ -24,7 +24,7 @@
 #define MEDIUM_MAX      (1u << 20)      /* largest span; above it, a mapping per block */
 #define GROW_SPAN_MIN   16384           /* realloc grows a block past this into a span */
 #define RUN_BYTES       65536           /* a run of a class up to 4 KiB spans about this much; */
-#define RUN_BIG_BLOCKS  8               /* a run of a bigger class holds this many blocks */
+#define RUN_BIG_BLOCKS  16              /* a run of a bigger class holds this many blocks */
 #define DIRTY_MAX       (4u << 20)      /* free bytes kept resident before a purge ... */
 #define DIRTY_CAP       ((size_t)(sizeof(void *) == 8 ? 1024 : 256) << 20)
 					/* ... doubling up to this when purges are undone at once */

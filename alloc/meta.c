@@ -170,13 +170,15 @@ static void drop_pieces(void)
 /* Purges the runs of consecutive pages in mask. */
 static void purge_pages(struct meta_region *r, uint64_t mask)
 {
-	while (mask) {
-		unsigned from = (unsigned)__builtin_ctzll(mask), to = from;
+	for (unsigned from = 0; from < 64; from++) {
+		if (!(mask >> from & 1))
+			continue;
+		unsigned to = from;
 		while (to < 64 && (mask >> to & 1))
 			to++;
 		if (!_ba_vm_purge((char *)r + ((size_t)from << PAGE_SHIFT), (size_t)(to - from) << PAGE_SHIFT))
 			r->purged |= page_bits(from, to);
-		mask &= ~page_bits(from, to);
+		from = to;
 	}
 }
 
