@@ -5,8 +5,8 @@
  * its reference, and tests/fast.c checks one against the other.
  *
  * Cost per malloc+free pair on x86-64 (callgrind, make bench, net of the
- * loop): see fast.asm for the assembly's; this C at -O2 with gcc 12 takes
- * about 7 more.  gcc copies registers the
+ * loop): this C at -O2 with gcc 12 takes 63 instructions up to 256 bytes
+ * and 70 up to 64 KiB, the assembly 55 and 62.  gcc copies registers the
  * hand schedule does not need, and cannot update head and tail in
  * memory. */
 #include "run.h"

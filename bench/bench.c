@@ -11,13 +11,18 @@
  *   bench mixed  0    N   keep N blocks of log-uniform sizes 16..65535 alive,
  *                         replace 4N of them one at a time at random, then
  *                         print the memory the process gained for them
+ *   bench drain  SIZE N   fill N bytes with blocks of SIZE, free them all (the
+ *                         last first), twice, and print the resident memory
+ *                         gained at the first peak, after the first free and
+ *                         after the second
  *
  * pair and random print "pairs=K", the malloc+free pairs they did; run.sh
  * measures them from outside (callgrind, strace).  live and mixed print
  * "live=B anon=B mapped=B": the bytes the blocks asked for, and the
  * growth since main started of the resident anonymous memory
  * (/proc/self/smaps_rollup "Anonymous:") and of the readable or writable
- * anonymous mappings (/proc/self/maps).
+ * anonymous mappings (/proc/self/maps).  drain prints "peak=B freed=B
+ * again=B" in the same way.
  * A NULL from malloc ends the run with status 1, so a failing allocator
  * cannot post a number. */
 #ifdef BA_FREESTANDING
@@ -265,6 +270,26 @@ static unsigned long long mixed(size_t n)
 	return total;
 }
 
+/* N bytes of SIZE blocks, chained through their first word, then freed
+ * from the last one made. */
+static void fill_and_free(size_t size, size_t n, unsigned long long *peak)
+{
+	void **head = 0;
+	for (size_t done = 0; done < n; done += size) {
+		void **p = (void **)xmalloc(size);
+		memset(p, 0x5a, size);
+		p[0] = head;
+		head = p;
+	}
+	measure();
+	*peak = anon;
+	while (head) {
+		void **next = head[0];
+		free(head);
+		head = next;
+	}
+}
+
 static int same(const char *a, const char *b)
 {
 	while (*a && *a == *b)
@@ -290,7 +315,7 @@ int main(int argc, char **argv, char **envp)
 {
 	(void)envp;
 	if (argc != 4)
-		die("usage: bench pair|random|live|mixed SIZE N");
+		die("usage: bench pair|random|live|mixed|drain SIZE N");
 	const char *w = argv[1];
 	size_t size = atou(argv[2]), n = atou(argv[3]);
 	unsigned long long v[3];
@@ -305,6 +330,22 @@ int main(int argc, char **argv, char **envp)
 		/* run.sh divides the cost by the difference of two runs' pairs. */
 		v[0] = same(w, "pair") ? n : (unsigned long long)n * ROUNDS;
 		report(1, (const char *const[]){ "pairs=" }, v);
+		return 0;
+	}
+	if (same(w, "drain")) {
+		unsigned long long peak;
+		if (size < sizeof(void *))
+			die("drain needs SIZE >= 8");
+		measure();
+		unsigned long long anon0 = anon;
+		fill_and_free(size, n, &peak);
+		measure();
+		v[0] = peak - anon0;
+		v[1] = anon - anon0;
+		fill_and_free(size, n, &peak);
+		measure();
+		v[2] = anon - anon0;
+		report(3, (const char *const[]){ "peak=", " freed=", " again=" }, v);
 		return 0;
 	}
 	if (!same(w, "live") && !same(w, "mixed"))

@@ -58,7 +58,37 @@ $(BENCH)/size-musl-x86_64: bench/size.c | bench-deps
 $(BENCH)/size-glibc-%: bench/size.c | bench-deps
 	$(CC) $(WRAPFLAG_$*) -static -Os -s -o $@ $<
 
-bench: bench-deps $(BENCH)/bench-barealloc $(BENCH)/bench-hosted $(BENCH)/bench-musl $(BENCH_TEXT) $(SIZE_BINS)
+# Memory: bench/size.c again, built with -DWRITE_ONLY (the program, and as
+# "baseline" its write-only twin), run by bench/peak.c, which reads VmHWM;
+# bench/replay.c on the traces bench/tracegen.c writes.  barealloc's builds
+# use the library as make builds it, with barealloc-gcc.
+TRACES := random binary realloc compiler
+MEM_BINS := $(BENCH)/peak $(foreach i,$(ISAS),$(BENCH)/rss-barealloc-$(i) $(BENCH)/rss-glibc-$(i) \
+	$(BENCH)/replay-barealloc-$(i) $(BENCH)/replay-glibc-$(i)) $(BENCH)/rss-musl-x86_64 $(BENCH)/replay-musl-x86_64 \
+	$(foreach t,$(TRACES),$(BENCH)/traces/$(t).rep)
+$(BENCH)/peak: bench/peak.c bench/bench.mk | bench-deps
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O2 -Wall -Wextra $< -o $@
+$(BENCH)/tracegen: bench/tracegen.c bench/bench.mk
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O2 -Wall -Wextra $< -o $@
+$(BENCH)/traces/%.rep: $(BENCH)/tracegen
+	@mkdir -p $(@D)
+	$< $* > $@
+$(BENCH)/rss-barealloc-%: bench/size.c $(BUILD)/barealloc-gcc $(BUILD)/%/libbarealloc.a
+	$(BUILD)/barealloc-gcc $(WRAPFLAG_$*) -O2 -DWRITE_ONLY -o $@ $<
+$(BENCH)/rss-glibc-%: bench/size.c | bench-deps
+	$(CC) $(WRAPFLAG_$*) -static -O2 -DWRITE_ONLY -o $@ $<
+$(BENCH)/rss-musl-x86_64: bench/size.c | bench-deps
+	musl-gcc -static -O2 -DWRITE_ONLY -o $@ $<
+$(BENCH)/replay-barealloc-%: bench/replay.c $(BUILD)/barealloc-gcc $(BUILD)/%/libbarealloc.a
+	$(BUILD)/barealloc-gcc $(WRAPFLAG_$*) -O2 -Wall -Wextra -DBA_FREESTANDING -o $@ $<
+$(BENCH)/replay-glibc-%: bench/replay.c | bench-deps
+	$(CC) $(WRAPFLAG_$*) -std=c11 -O2 -Wall -Wextra -o $@ $<
+$(BENCH)/replay-musl-x86_64: bench/replay.c | bench-deps
+	musl-gcc -static -std=c11 -O2 -Wall -Wextra -o $@ $<
+
+bench: bench-deps $(BENCH)/bench-barealloc $(BENCH)/bench-hosted $(BENCH)/bench-musl $(BENCH_TEXT) $(SIZE_BINS) $(MEM_BINS)
 	@printf '%s\n' $(BENCH_TEXT) > $(BENCH)/text/objects
 	sh bench/run.sh $(BENCH)
 

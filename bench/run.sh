@@ -13,6 +13,7 @@ LIBDIR=/usr/lib/x86_64-linux-gnu
 MUSL_LIBC=/usr/lib/x86_64-linux-musl/libc.a
 PACKAGES="valgrind strace musl-tools libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 libc6-dev-i386"
 ALLOCATORS="barealloc glibc musl jemalloc mimalloc tcmalloc"
+TRACES="random binary realloc compiler"
 SIZES="16 64 256 4096 65536 1048576"
 
 preload() {
@@ -150,6 +151,49 @@ footprint() { # alloc workload size n
 	record "$1" "mem.$2.map" "$(div "$5" "$3")"
 }
 
+# Metric 4: memory.  bench/size.c's peak RSS (VmHWM, read by bench/peak at
+# the exit) minus that of its write-only twin, median of 3 runs, and the
+# syscalls of one run under strace: all of them and the memory ones.
+# B is ALLOC-ISA.
+MEMCALLS='mmap|mmap2|munmap|mremap|madvise|brk|mprotect'
+hwm() { setarch -R "$dir/peak" "$@" | sed -n 's/^hwm_kib=\([0-9]*\) status=0$/\1/p'; }
+median3() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+peak_rss() { # B
+	bin=$dir/rss-$1
+	[ -x "$bin" ] || { echo "bench: $bin was not built" >&2; return; }
+	set -- "$1" $(for k in 1 2 3; do echo $(( $(hwm "$bin") - $(hwm "$bin" baseline) )); done)
+	[ $# = 4 ] || die "$bin: no VmHWM (or a failed check)"
+	record "${1%-*}" "peak.${1##*-}" "$(median3 $2 $3 $4)"
+	setarch -R strace -f -qq -o "$tmp/strace" "$bin" > /dev/null 2>&1 || die "$bin under strace failed"
+	record "${1%-*}" "allsys.${1##*-}" "$(grep -c . "$tmp/strace")"
+	record "${1%-*}" "memsys.${1##*-}" "$(grep -cE "^[0-9]+ +($MEMCALLS)\(" "$tmp/strace")"
+}
+
+# Metric 5: utilization, peak live payload over peak resident growth, of
+# bench/replay on each trace.  A is an allocator of $ALLOCATORS (x86_64) or
+# barealloc-i386 or glibc-i386.
+utilization() { # A trace
+	case $1 in
+	barealloc) bin=$dir/replay-barealloc-x86_64 ;;
+	musl) bin=$dir/replay-musl-x86_64 ;;
+	*-i386) bin=$dir/replay-$1 ;;
+	*) bin=$dir/replay-glibc-x86_64 ;;
+	esac
+	run "${1%-i386}" "$bin" "$dir/traces/$2.rep" > "$tmp/out" 2> "$tmp/err" || die "$1 replay $2: $(cat "$tmp/err")"
+	set -- "$1" "$2" $(sed 's/[a-z]*=//g' "$tmp/out")
+	record "$1" "util.$2" "$(div "$3" "$4")"
+}
+
+# Metric 6: bench drain 64 256MiB: the resident memory gained at the
+# peak, after everything is freed, and after a second fill and free.
+drain() { # alloc
+	run "$1" "$(binary "$1")" drain 64 268435456 > "$tmp/out" 2> "$tmp/err" || die "$1 drain: $(cat "$tmp/err")"
+	set -- "$1" $(sed 's/[a-z]*=//g' "$tmp/out")
+	record "$1" drain.peak "$2"
+	record "$1" drain.freed "$3"
+	record "$1" drain.again "$4"
+}
+
 for a in $ALLOCATORS; do
 	if [ ! -x "$(binary "$a")" ]; then
 		echo "bench: $(binary "$a") was not built: no $a row" >&2
@@ -164,6 +208,17 @@ for a in $ALLOCATORS; do
 	done
 	footprint "$a" live 16 1000000
 	footprint "$a" mixed 0 100000
+	drain "$a"
+	for t in $TRACES; do
+		utilization "$a" "$t"
+	done
+done
+for b in barealloc-x86_64 barealloc-i386 glibc-x86_64 glibc-i386 musl-x86_64; do
+	peak_rss "$b"
+done
+for t in $TRACES; do     # barealloc and glibc for i386, beside the x86_64 rows
+	utilization barealloc-i386 "$t"
+	utilization glibc-i386 "$t"
 done
 
 # Text size: barealloc's alloc/ objects, as bench.mk lists them in
@@ -282,5 +337,57 @@ END {
 	for (i = 1; i <= n; i++) if (a[i] in seen)
 		printf "%-10s %10s %10s\n", a[i], ((a[i], "size.x86_64") in v) ? v[a[i], "size.x86_64"] : "-",
 			((a[i], "size.i386") in v) ? v[a[i], "size.i386"] : "-"
+}' "$results"
+cat <<EOF
+
+Memory.  bench/size.c at its peak: VmHWM minus that of its write-only twin,
+KiB (median of 3), and the syscalls of one run (all; memory ones):
+EOF
+awk '{ v[$1, $2] = $3; seen[$1] = 1 }
+END {
+	printf "%-10s %8s %8s | %6s %6s | %6s %6s\n", "", "x86_64", "i386", "all64", "all32", "mem64", "mem32"
+	n = split("barealloc glibc musl", a)
+	split("peak.x86_64 peak.i386 allsys.x86_64 allsys.i386 memsys.x86_64 memsys.i386", k)
+	for (i = 1; i <= n; i++) {
+		if (!((a[i], "peak.x86_64") in v)) continue
+		line = sprintf("%-10s", a[i])
+		for (j = 1; j <= 6; j++)
+			line = line sprintf(j == 3 || j == 5 ? " | %6s" : j > 2 ? " %6s" : " %8s", ((a[i], k[j]) in v) ? v[a[i], k[j]] : "-")
+		print line
+	}
+}' "$results"
+cat <<EOF
+
+Utilization on the traces of bench/tracegen (peak live payload / peak
+resident growth, bench/replay; higher is better):
+EOF
+awk -v traces="$TRACES" '{ v[$1, $2] = $3 }
+END {
+	nt = split(traces, t)
+	line = sprintf("%-15s", "")
+	for (j = 1; j <= nt; j++) line = line sprintf(" %9s", t[j])
+	print line sprintf(" %9s", "geomean")
+	n = split("barealloc barealloc-i386 glibc glibc-i386 musl jemalloc mimalloc tcmalloc", a)
+	for (i = 1; i <= n; i++) {
+		line = sprintf("%-15s", a[i]); lg = 0; m = 0
+		for (j = 1; j <= nt; j++) {
+			if ((a[i], "util." t[j]) in v) { x = v[a[i], "util." t[j]]; lg += log(x); m++; line = line sprintf(" %8.1f%%", 100 * x) }
+			else line = line sprintf(" %9s", "-")
+		}
+		if (m) print line sprintf(" %8.1f%%", 100 * exp(lg / m))
+	}
+}' "$results"
+cat <<EOF
+
+bench drain 64 256MiB: resident MiB gained at the peak, after all is freed,
+and after a second fill and free (what a cycling program keeps):
+EOF
+awk '{ v[$1, $2] = $3 }
+END {
+	printf "%-10s %8s %8s %8s\n", "", "peak", "freed", "again"
+	n = split("barealloc glibc musl jemalloc mimalloc tcmalloc", a)
+	for (i = 1; i <= n; i++) if ((a[i], "drain.peak") in v)
+		printf "%-10s %8.1f %8.1f %8.1f\n", a[i], v[a[i], "drain.peak"] / 1048576,
+			v[a[i], "drain.freed"] / 1048576, v[a[i], "drain.again"] / 1048576
 }' "$results"
 } | tee "$dir/table.txt"

@@ -17,7 +17,7 @@ extern _ba_state, _ba_malloc_slow, _ba_free_slow, _ba_run_trigger
 
 ; void *malloc(size_t n)
 ; Budget: 21 instructions up to 256 bytes, 28 up to 64 KiB, ret included
-; (callgrind; with free, 54 and 61 per pair in make bench).
+; (callgrind; with free, 55 and 62 per pair in make bench).
 BA_FUNC malloc
 	lea	rax, [rdi - 1]          ; m = n - 1; n = 0 wraps to the slow path
 	cmp	rax, 255
