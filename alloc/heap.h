@@ -36,6 +36,8 @@
 #define META_REGION     (256u << 10)    /* metadata is carved from regions this big */
 #define FEED_PAGES      4               /* never-used blocks a run hands out at a time */
 #define REFILL_LOOK     8               /* runs after the head malloc's slow path looks at */
+#define BORROW_SLACK    4               /* a request may take a freed block of a bigger class
+					   with slack up to 1/this of it */
 #define QUARANTINE_BYTES 2048           /* a freed block waits for this many bytes' worth of */
 #define QUARANTINE_MIN  1               /* frees of its run, at least this many ... */
 #define QUARANTINE_MAX  16              /* ... and at most this many (docs/DESIGN.md) */
@@ -415,7 +417,7 @@ void _ba_budget_undo(struct heap *h);
 
 /* small.c */
 uint32_t _ba_class_size(unsigned cls);
-struct run *_ba_bin_refill(struct heap *h, unsigned cls);
+struct run *_ba_bin_refill(struct heap *h, unsigned cls, size_t n);
 void _ba_run_trigger(struct run *r);
 int _ba_release_empty_runs(struct heap *h, struct arena *a);
 void _ba_run_let_go(struct run *r);

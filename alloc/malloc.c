@@ -16,7 +16,7 @@ static void *heap_alloc(struct heap *h, size_t n, size_t align, int *zero)
 		while (cls < NCLASSES && (_ba_class_size(cls) & (align - 1)))
 			cls++;
 		if (cls < NCLASSES && _ba_class_size(cls) - n <= SLACK_MAX) {
-			struct run *r = _ba_bin_refill(h, cls);
+			struct run *r = _ba_bin_refill(h, cls, 0);     /* align: its own class only */
 			if (!r)
 				return NULL;
 			*zero = run_slot(r)[run_slot(r)[r->head & r->mask].ring].state == STATE_ZERO;
@@ -45,7 +45,7 @@ void *_ba_malloc_slow(size_t n)
 	int zero;
 
 	if (n - 1 < SMALL_MAX && PROC->ready) {
-		struct run *r = _ba_bin_refill(heap_current(), class_of(n - 1));
+		struct run *r = _ba_bin_refill(heap_current(), class_of(n - 1), n);
 		if (r)
 			return run_take(r, r->head, n);
 	}

@@ -252,13 +252,31 @@ static void run_drop(struct run *r)
 	_ba_meta_free(r, run_meta_size(r->mask + 1));
 }
 
+/* The head run or the next one of class c, made the head, when its oldest
+ * ring entry is a freed block out of quarantine (not a never-used one). */
+static struct run *freed_first(struct heap *h, unsigned c)
+{
+	struct run *r = h->bins[c];
+
+	for (unsigned look = 0; r && look < 2; look++, r = r->next)
+		if (run_takeable(r) && !run_unused_first(r)) {
+			make_head(h, r);
+			return r;
+		}
+	return NULL;
+}
+
 /* The class's head run, with a block to take.  Freed blocks before
  * never-used ones, so that touched pages serve first: the first of the
  * head and the next REFILL_LOOK runs with a block out of quarantine (or a
- * fed block at its ring's head); else the first of them with never-used
+ * fed block at its ring's head); else, for a request of n bytes (n > 0),
+ * the head or next run of a bigger class within a quarter of the size
+ * whose oldest entry is a freed block out of quarantine (BORROW_SLACK: its
+ * slack is the price of not touching a new page); else the first of the
+ * class's runs with never-used
  * blocks, fed; else a new run.  Runs looked at with nothing to give leave
  * the list.  NULL when no memory is left. */
-struct run *_ba_bin_refill(struct heap *h, unsigned cls)
+struct run *_ba_bin_refill(struct heap *h, unsigned cls, size_t n)
 {
 	for (;;) {
 		struct run *r = h->bins[cls], *unused = NULL;
@@ -274,6 +292,9 @@ struct run *_ba_bin_refill(struct heap *h, unsigned cls)
 				set_full(h, r);
 			r = next;
 		}
+		for (unsigned c = cls + 1; n && c < NCLASSES && _ba_class_size(c) - n <= n / BORROW_SLACK; c++)
+			if ((r = freed_first(h, c)))
+				return r;
 		if (!unused && !(unused = run_new(h, cls)))
 			return NULL;
 		make_head(h, unused);

@@ -1,6 +1,7 @@
-/* Resident memory first (docs/DESIGN.md, "Memory"): new runs, medium
- * blocks and growth take pages that are already resident before fresh
- * ones, a run reuses its freed blocks before it touches new pages, a block
+/* Resident memory first (docs/DESIGN.md, "Returning memory"): new runs,
+ * medium blocks and growth take pages that are already resident before
+ * fresh ones, a run reuses its freed blocks before it touches new pages
+ * (and a request those of a slightly bigger class), a block
  * grown by realloc leaves no trail of runs, and a big free gives back its
  * pages, its metadata and its arenas.  Addresses and ba_stats say where
  * memory went; the RSS checks run natively only (under qemu-user the RSS is
@@ -91,6 +92,30 @@ static void test_touched_first(void)
 	       reused >= N - 16);
 	for (int i = 0; i < N; i++)
 		free(q[i]);
+}
+
+/* A request whose class has no free block takes a freed block of a
+ * slightly bigger class (within a quarter) before it touches a new page.
+ * 300 blocks of 320 bytes fill one run (204 blocks) and start another, so
+ * that a run of freed blocks only is there after the frees. */
+static void test_borrow(void)
+{
+	enum { N = 300 };
+	static unsigned char *b[N];
+
+	ba_release_all();
+	for (int i = 0; i < N; i++)
+		fill(b[i] = malloc(320), 320);
+	for (int i = 0; i < N; i++)
+		free(b[i]);
+	size_t in_use = stats().in_use;
+	unsigned char *p = malloc(280);         /* class 288: no run yet */
+	T_EQ("malloc(280) takes a freed 320-byte block rather than a new run of 288 (bytes in use)",
+	     (long long)(stats().in_use - in_use), 320);
+	T_EQ("... its usable size is what was asked", (long long)malloc_usable_size(p), 280);
+	fill(p, 280);
+	free(p);
+	T_EQ("ba_check", ba_check(), 0);
 }
 
 /* realloc: a medium block grows in place past 1 MiB; a block grown step
@@ -212,6 +237,7 @@ int main(int argc, char **argv, char **envp)
 	test_spans();
 	test_empty_runs();
 	test_touched_first();
+	test_borrow();
 	test_realloc();
 	test_big_free();
 	test_decay();
