@@ -93,8 +93,8 @@ static void *resize_in_place(struct block b, void *p, size_t n)
 		canary_set((uintptr_t)p, n, r->size);
 		return p;
 	}
-	if (b.span)     /* in place it may grow past MEDIUM_MAX: no copy, no second mapping */
-		return n > SMALL_MAX && !_ba_medium_resize(b.heap, b.span, n) ? p : NULL;
+	if (b.span)     /* it stays a span down to GROW_SPAN_MIN, and may grow past MEDIUM_MAX */
+		return n > GROW_SPAN_MIN && !_ba_medium_resize(b.heap, b.span, n) ? p : NULL;
 	return n > MEDIUM_MAX ? _ba_large_realloc(b.large, n) : NULL;
 }
 

@@ -136,6 +136,18 @@ static void test_realloc(void)
 	free(q);
 
 	ba_release_all();
+	p = malloc(20000);
+	int moves = 0;
+	for (size_t n = 20000 + 512; n <= 200000; n += 512) {
+		q = realloc(p, n);
+		moves += q != p;
+		p = q;
+	}
+	T_EQ("a block grown by realloc from 20000 to 200000 bytes by 512 moves once, into a span",
+	     (long long)moves, 1);
+	free(p);
+
+	ba_release_all();
 	size_t rss0 = t_rss();
 	p = malloc(16);
 	for (size_t n = 32; n <= 64 * KiB; n += n / 16 > 16 ? n / 16 : 16) {
