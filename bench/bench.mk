@@ -51,7 +51,7 @@ SIZE_BINS := $(foreach i,$(ISAS),$(BENCH)/size-barealloc-$(i)) $(BENCH)/size-mus
 	$(foreach i,$(ISAS),$(BENCH)/size-glibc-$(i))
 $(BENCH)/os/barealloc-gcc: FORCE
 	@$(MAKE) --no-print-directory BUILD=$(BENCH)/os OPT='-Os -flto' libs
-$(BENCH)/size-barealloc-%: bench/size.c $(BENCH)/os/barealloc-gcc
+$(BENCH)/size-barealloc-%: bench/size.c $(BENCH)/os/barealloc-gcc FORCE   # relinked: the libraries may have changed
 	$(BENCH)/os/barealloc-gcc $(WRAPFLAG_$*) -Os -s -o $@ $<
 $(BENCH)/size-musl-x86_64: bench/size.c | bench-deps
 	musl-gcc -static -Os -s -o $@ $<
