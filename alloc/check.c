@@ -6,7 +6,7 @@
 
 enum {
 	OK, BAD_MAP, BAD_TILING, BAD_COALESCE, BAD_FREE_LIST, BAD_RUN, BAD_QUEUE,
-	BAD_BIN, BAD_CANARY, BAD_LARGE, BAD_MAPPED, BAD_DIRTY, BAD_COUNTS,
+	BAD_BIN, BAD_CANARY, BAD_LARGE, BAD_MAPPED, BAD_DIRTY, BAD_COUNTS, BAD_META,
 };
 
 const char *ba_check_name(int code)
@@ -14,9 +14,9 @@ const char *ba_check_name(int code)
 	static const char *const names[] = {
 		"ok", "arena map", "span tiling", "uncoalesced free spans", "free span lists",
 		"run geometry", "run free queue", "bin lists", "canary", "large table",
-		"mapped bytes", "dirty bytes", "block counts",
+		"mapped bytes", "dirty bytes", "block counts", "metadata counts",
 	};
-	return code >= 0 && code <= BAD_COUNTS ? names[code] : "unknown";
+	return code >= 0 && code <= BAD_META ? names[code] : "unknown";
 }
 
 /* What the walk of h's arenas found, to compare with h's lists and counters. */
@@ -194,7 +194,7 @@ static int check_bins(struct heap *h, struct tally *t)
 		if (r->all_prev != prev || ++runs > t->runs)
 			return BAD_BIN;
 		if (r->place == RUN_FULL && (run_free_count(r) > r->window || r->trigger != r->head + r->window ||
-					     (int32_t)(r->head - r->fed_end) < 0))
+					     (run_free_count(r) && run_slot(r)[run_slot(r)[r->head & r->mask].ring].state != STATE_FREE)))
 			return BAD_BIN;
 		listed += r->place == RUN_FULL;
 	}
@@ -224,8 +224,41 @@ static int check_large(struct heap *h, size_t *live, size_t *req, size_t *in_use
 	return count == pr->large_count ? OK : BAD_LARGE;
 }
 
+/* Each map leaf counts the arenas it names (or is purged and names none),
+ * and the count of idle leaves is right; every free metadata piece lies in
+ * a shared region, 64-byte aligned, on pages in use by no piece but on
+ * none purged where its link is. */
+static int check_meta(void)
+{
+	struct proc *pr = PROC;
+	unsigned idle = 0;
+
+	for (size_t i = 0; i < MAP_L1_COUNT; i++) {
+		if (!pr->map[i])
+			continue;
+		unsigned named = 0;
+		for (size_t j = 0; j < ((size_t)1 << MAP_L2_BITS); j++)
+			named += pr->map[i][j] != NULL;
+		if (pr->map_live[i] == MAP_PURGED ? named != 0 : named != pr->map_live[i])
+			return BAD_META;
+		idle += !pr->map_live[i];
+	}
+	if (idle != pr->leaves_idle)
+		return BAD_META;
+	for (size_t k = 0; k <= META_BIG / 64; k++)
+		for (void *const *p = pr->meta_free[k]; p; p = *p) {
+			const struct meta_region *r = pr->regions;
+			while (r && (uintptr_t)p - (uintptr_t)r >= r->size)
+				r = r->next;
+			size_t page = r ? ((uintptr_t)p - (uintptr_t)r) >> PAGE_SHIFT : 0;
+			if (!r || r->alone || ((uintptr_t)p & 63) || (r->purged >> page & 1))
+				return BAD_META;
+		}
+	return OK;
+}
+
 /* The process: every arena in the map at its own base; the mapped bytes
- * add up. */
+ * add up; the metadata's own counts are right. */
 static int check_proc(void)
 {
 	struct proc *pr = PROC;
@@ -244,7 +277,9 @@ static int check_proc(void)
 		mapped += PAGE + r->size;
 	if (kept != pr->kept_bytes)
 		return BAD_DIRTY;
-	return mapped + kept == pr->vm.mapped ? OK : BAD_MAPPED;
+	if (mapped + kept != pr->vm.mapped)
+		return BAD_MAPPED;
+	return check_meta();
 }
 
 int _ba_heap_check(struct heap *h)

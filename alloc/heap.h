@@ -1,6 +1,7 @@
 /* barealloc's data structures.  docs/DESIGN.md explains the design; each
  * invariant is stated once, here, beside its struct, and ba_check()
- * (check.c) verifies every one of them without writing anything.
+ * (check.c) verifies them without writing anything, all but a metadata
+ * region's per-page counts (nothing lists the pieces in use).
  *
  * Two kinds of state: struct proc, one per process (the arena map, the
  * metadata regions, the large-block table, the kernel-call counters), and
@@ -69,9 +70,10 @@
  * case that free checks with one compare; a non-zero slack means the byte
  * just past the request holds the block's canary. */
 enum {
+	STATE_FRESH = 0xfffc,   /* free, never handed out (its span was dirty) */
 	STATE_NONE = 0xfffd,    /* the slot past a run's last block: no block there */
-	STATE_ZERO = 0xfffe,    /* free, and never written since its span was clean */
-	STATE_FREE = 0xffff,    /* free */
+	STATE_ZERO = 0xfffe,    /* free, never handed out, and its span was clean: zero */
+	STATE_FREE = 0xffff,    /* free, handed out before */
 };
 
 /* Slot i holds the ring's entry at position i and block i's state: one
@@ -111,8 +113,8 @@ enum run_place {
  *   nothing is before the gate, the slow path feeds the ring FEED_PAGES'
  *   worth of never-used blocks, ahead of the quarantined ones (run_feed in
  *   small.c): a run reuses freed blocks before it touches new pages.  The
- *   slow path may take a never-used block past the gate: it was never
- *   freed, so no window applies to it.
+ *   slow path may take a never-used block (STATE_ZERO, STATE_FRESH) past
+ *   the gate: it was never freed, so no window applies to it.
  * - slot[i].state for i < nblocks as above; slot[i].state is STATE_NONE for
  *   nblocks <= i <= mask.  When the span is longer than nblocks * size the
  *   ring has room for that sentinel (mask >= nblocks), so that any offset
@@ -129,7 +131,6 @@ enum run_place {
 struct run {
 	uint32_t head, tail, gate, trigger;
 	uint32_t mask;
-	uint32_t fed_end;       /* ring positions head..fed_end-1 hold never-used blocks */
 	uint16_t given;
 	uint8_t window, pad;
 	uintptr_t base;
@@ -159,7 +160,7 @@ static inline size_t run_meta_size(uint32_t slots)
 _Static_assert(RUN_MAX_BLOCKS <= 0xffff && RUN_MAX_BLOCKS * 16 == RUN_BYTES,
 	       "a run's block index fits a ring entry (16 bits)");
 _Static_assert(RUN_BIG_BLOCKS * SMALL_MAX <= ARENA_SIZE / 4, "a run fits an arena four times");
-_Static_assert(SLACK_MAX < STATE_NONE, "a live block's slack never reads as a free state");
+_Static_assert(SLACK_MAX < STATE_FRESH, "a live block's slack never reads as a free state");
 _Static_assert(sizeof(union slot) == 4, "a slot is two 16-bit words");
 _Static_assert(QUARANTINE_MIN >= 1 && QUARANTINE_MAX <= 255 && QUARANTINE_MIN * 4 <= RUN_BIG_BLOCKS,
 	       "a run's window fits its byte and a quarter of its blocks");
@@ -420,7 +421,6 @@ uint32_t _ba_class_size(unsigned cls);
 struct run *_ba_bin_refill(struct heap *h, unsigned cls, size_t n);
 void _ba_run_trigger(struct run *r);
 int _ba_release_empty_runs(struct heap *h, struct arena *a);
-void _ba_run_let_go(struct run *r);
 uint32_t _ba_empty_head_pages(struct heap *h, struct arena *a);
 void _ba_runs_forget(struct heap *h);
 

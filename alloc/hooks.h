@@ -26,6 +26,10 @@ void ba_test_seal(int sealed);
  * this many later frees of its run (docs/DESIGN.md). */
 unsigned ba_test_window(size_t n);
 
+/* The blocks of a run of the size class that serves n bytes (n up to 64
+ * KiB): a new heap's first run of the class has this many. */
+unsigned ba_test_run_blocks(size_t n);
+
 /* A second heap beside the main one (which malloc and free use).  Its
  * blocks live in arenas and mappings of its own; free through it accepts
  * only its own blocks (a block of another heap is misuse: "block of

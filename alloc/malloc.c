@@ -134,9 +134,10 @@ void *realloc(void *p, size_t n)
 	if (!(q = n > old ? grow_to(n) : malloc(n)))
 		return NULL;
 	memcpy(q, p, old < n ? old : n);
-	free(p);        /* not _ba_block_free(b): malloc may have moved the large table */
-	if (b.run)      /* p's run lives on: p was live until now */
-		_ba_run_let_go(b.run);
+	if (b.run)      /* p kept its run alive through malloc */
+		_ba_block_let_go(b);
+	else
+		free(p);        /* not _ba_block_free(b): malloc may have moved the large table */
 	return q;
 }
 

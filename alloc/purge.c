@@ -14,8 +14,10 @@
 
 /* span.c took purged pages or a new arena.  Right after a purge that
  * means the purge was undone at once: the budget becomes what was given
- * back since it last grew, or at least twice what it was, so that one
- * cycle of a working set teaches it the working set's size. */
+ * back in the purges of that episode (released counts from the first
+ * purge that followed no other within PURGE_WINDOW), or at least twice
+ * what it was, so that one cycle of a working set teaches it the working
+ * set's size, and no release long past does. */
 void _ba_budget_undo(struct heap *h)
 {
 	if (!h->last_purge || h->span_ops - h->last_purge >= PURGE_WINDOW)
@@ -24,6 +26,7 @@ void _ba_budget_undo(struct heap *h)
 
 	h->dirty_grown = (want < DIRTY_CAP ? want : DIRTY_CAP) - DIRTY_MAX;
 	h->grown_at = h->span_ops;
+	h->dirty_min = h->dirty;
 	h->released = 0;
 	h->last_purge = 0;      /* once per purge */
 }
@@ -77,11 +80,20 @@ static void purge_spans(struct heap *h)
 			return;         /* locked pages: they stay dirty, as they are */
 }
 
+/* A purge or an unmapping starts a new episode of giving back unless one
+ * came within PURGE_WINDOW span operations (see _ba_budget_undo). */
+static void episode(struct heap *h)
+{
+	if (!h->last_purge || h->span_ops - h->last_purge >= PURGE_WINDOW)
+		h->released = 0;
+}
+
 /* Over budget: empty runs and arenas go back, then dirty free spans are
  * purged until half the budget is left, so that a working set above the
  * budget pays one purge per half budget of frees, not one per free. */
 static void purge(struct heap *h)
 {
+	episode(h);
 	_ba_release_empty_runs(h, NULL);
 	drop_idle_arenas(h, ARENAS_KEPT);
 	purge_spans(h);
@@ -99,10 +111,14 @@ void _ba_tidy(struct heap *h, struct arena *a)
 	budget_decay(h);
 	size_t keep = ARENAS_KEPT + h->dirty_grown / ARENA_SIZE;
 
-	if (h->arenas > keep && _ba_arena_is_idle(h, a) && drop_idle_arenas(h, keep)) {
-		h->last_purge = h->span_ops;
-		_ba_meta_purge();       /* what described them */
+	if (h->arenas > keep && _ba_arena_is_idle(h, a)) {
+		episode(h);
+		if (drop_idle_arenas(h, keep)) {
+			h->last_purge = h->span_ops;
+			_ba_meta_purge();       /* what described them */
+			return;
+		}
 	}
-	else if (h->dirty > dirty_budget(h))
+	if (h->dirty > dirty_budget(h))
 		purge(h);
 }

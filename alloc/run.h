@@ -165,6 +165,7 @@ struct block _ba_block_of(const void *p, const char *fn);
 struct block _ba_heap_block(struct heap *h, const void *p, const char *fn);
 size_t _ba_block_usable(struct block b);
 void _ba_block_free(struct block b);
+void _ba_block_let_go(struct block b);
 #pragma GCC visibility pop
 
 #endif

@@ -54,8 +54,6 @@ static uint32_t run_window(uint32_t size, uint32_t nblocks)
 	return w < nblocks / 4 ? w : nblocks / 4;
 }
 
-/* r became the first run of its list: malloc takes from it, and its
- * trigger waits 2^32 frees (it never needs one). */
 static struct arena *run_arena(const struct run *r)
 {
 	return page_arena(r->span);
@@ -153,10 +151,13 @@ static void make_head(struct heap *h, struct run *r)
 }
 
 /* Whether r's oldest ring entry is a block never handed out, which the
- * slow path may take past the gate. */
+ * slow path may take past the gate: its state says so, not a counter that
+ * could come round. */
 static int run_unused_first(const struct run *r)
 {
-	return (int32_t)(r->head - r->fed_end) < 0;
+	uint16_t state = run_slot(r)[run_slot(r)[r->head & r->mask].ring].state;
+
+	return r->head != r->tail && (state == STATE_ZERO || state == STATE_FRESH);
 }
 
 /* r, with nothing to give, leaves its bin until enough of its blocks are
@@ -188,7 +189,6 @@ static int run_feed(struct run *r)
 			s[(r->head + i) & r->mask].ring = (uint16_t)(r->given + i);
 	}
 	r->given = (uint16_t)(r->given + k);
-	r->fed_end = r->head + k;
 	r->tail += k;
 	r->gate += k;
 	r->trigger = r->tail - 1;
@@ -212,7 +212,7 @@ static struct run *run_new(struct heap *h, unsigned cls)
 			_ba_meta_free(r, meta);
 		return NULL;
 	}
-	uint32_t state = pg->dirty == DIRTY ? SLOT_FREE : (uint32_t)STATE_ZERO << 16;
+	uint32_t state = (uint32_t)(pg->dirty == DIRTY ? STATE_FRESH : STATE_ZERO) << 16;
 	for (uint32_t i = 0; i < g.slots; i++)
 		run_slot(r)[i].word = i | (i < g.nblocks ? state : (uint32_t)STATE_NONE << 16);
 	r->window = (uint8_t)run_window(size, g.nblocks);
@@ -369,14 +369,27 @@ uint32_t _ba_empty_head_pages(struct heap *h, struct arena *a)
 	return pages;
 }
 
-/* r, whose block realloc moved to another class, goes if that left it
- * empty: a block grown by small steps through the classes then leaves
- * one run's pages behind, reused by the next class's run, not one per
- * class. */
-void _ba_run_let_go(struct run *r)
+/* realloc moved the block b (of a run) elsewhere: it is freed, and when it
+ * was its run's last live block the run goes at once, before any trigger
+ * or purge could drop it under realloc's feet, so that a block grown by
+ * small steps through the classes leaves one run's pages behind, reused
+ * by the next class's run, not one run per class.  (The quarantine ends
+ * with the run: docs/DESIGN.md, "Reuse and the double-free window".) */
+void _ba_block_let_go(struct block b)
 {
-	if (r->place != RUN_FULL && run_free_count(r) == r->given)
-		run_drop(r);
+	struct run *r = b.run;
+	union slot *s = &run_slot(r)[b.idx];
+
+	if (r->place == RUN_FULL || run_free_count(r) + 1 != r->given) {
+		_ba_block_free(b);
+		return;
+	}
+	struct heap *h = r->heap;
+	struct arena *a = run_arena(r);
+	r->slack -= s->state;
+	s->state = STATE_FREE;
+	run_drop(r);
+	_ba_tidy(h, a);
 }
 
 /* Forgets every run of h, whose arenas are about to be unmapped. */
@@ -396,5 +409,10 @@ unsigned ba_test_window(size_t n)
 	uint32_t size = _ba_class_size(size_class(n));
 
 	return run_window(size, run_geometry(size).nblocks);
+}
+
+unsigned ba_test_run_blocks(size_t n)
+{
+	return run_geometry(_ba_class_size(size_class(n))).nblocks;
 }
 #endif

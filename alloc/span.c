@@ -310,6 +310,8 @@ int _ba_span_grow(struct heap *h, struct page *pg, size_t npages)
 	free_remove(h, next);
 	split(h, next, npages - have);
 	a->used += (uint32_t)(npages - have);
+	h->span_ops++;
+	dirty_taken(h);
 	a->tab[next->index] = KIND_INNER;    /* it was a free span's first page */
 	_ba_span_ends(pg, npages, page_kind(pg));
 	return 0;

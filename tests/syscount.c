@@ -115,7 +115,6 @@ static void batches(size_t n, int random_order, const char *name)
 #define MANY 131072
 static unsigned char *many[MANY];
 
-/* Resident bytes from /proc/self/statm (its second field, in pages). */
 static void show(const char *what, size_t v)
 {
 	t_s(what);
