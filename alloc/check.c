@@ -194,7 +194,7 @@ static int check_bins(struct heap *h, struct tally *t)
 		if (r->all_prev != prev || ++runs > t->runs)
 			return BAD_BIN;
 		if (r->place == RUN_FULL && (run_free_count(r) > r->window || r->trigger != r->head + r->window ||
-					     (run_free_count(r) && run_slot(r)[run_slot(r)[r->head & r->mask].ring].state != STATE_FREE)))
+					     (run_free_count(r) && run_first_state(r) != STATE_FREE)))
 			return BAD_BIN;
 		listed += r->place == RUN_FULL;
 	}
@@ -247,9 +247,7 @@ static int check_meta(void)
 		return BAD_META;
 	for (size_t k = 0; k <= META_BIG / 64; k++)
 		for (void *const *p = pr->meta_free[k]; p; p = *p) {
-			const struct meta_region *r = pr->regions;
-			while (r && (uintptr_t)p - (uintptr_t)r >= r->size)
-				r = r->next;
+			const struct meta_region *r = _ba_meta_region(p);
 			size_t page = r ? ((uintptr_t)p - (uintptr_t)r) >> PAGE_SHIFT : 0;
 			if (!r || r->alone || ((uintptr_t)p & 63) || (r->purged >> page & 1))
 				return BAD_META;

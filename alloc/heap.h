@@ -398,6 +398,7 @@ int _ba_vm_purge(void *p, size_t len);
 void *_ba_meta_alloc(size_t size);
 void _ba_meta_free(void *p, size_t size);
 void _ba_meta_purge(void);
+struct meta_region *_ba_meta_region(const void *p);
 
 /* span.c: the mechanism; purge.c: the policy of giving memory back. */
 struct page *_ba_span_alloc(struct heap *h, size_t npages);
@@ -407,8 +408,6 @@ struct page *_ba_span_containing(struct arena *a, struct page *pg);
 void _ba_span_free(struct heap *h, struct page *pg, uint8_t dirty);
 int _ba_span_grow(struct heap *h, struct page *pg, size_t npages);
 void _ba_span_shrink(struct heap *h, struct page *pg, size_t npages, uint8_t dirty);
-int _ba_arena_is_empty(struct arena *a);
-int _ba_arena_is_idle(struct heap *h, struct arena *a);
 int _ba_arena_was_dropped(const void *p);
 void _ba_arena_drop(struct heap *h, struct arena *a);
 void _ba_arena_unmap(struct arena *a);
@@ -421,7 +420,7 @@ uint32_t _ba_class_size(unsigned cls);
 struct run *_ba_bin_refill(struct heap *h, unsigned cls, size_t n);
 void _ba_run_trigger(struct run *r);
 int _ba_release_empty_runs(struct heap *h, struct arena *a);
-uint32_t _ba_empty_head_pages(struct heap *h, struct arena *a);
+int _ba_arena_is_idle(struct heap *h, struct arena *a);
 void _ba_runs_forget(struct heap *h);
 
 /* medium.c */

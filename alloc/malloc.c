@@ -6,7 +6,8 @@
 
 /* align is a power of two.  A small block is aligned to align when its
  * class is a multiple of it (runs start on a page): every class is a
- * multiple of 16, so for the default alignment the first class fits. */
+ * multiple of 16, so for the default alignment the first class fits, and
+ * a freed block of a slightly bigger class may serve (_ba_bin_refill). */
 static void *heap_alloc(struct heap *h, size_t n, size_t align, int *zero)
 {
 	if (n > PTRDIFF_MAX || _ba_proc_init())
@@ -16,10 +17,10 @@ static void *heap_alloc(struct heap *h, size_t n, size_t align, int *zero)
 		while (cls < NCLASSES && (_ba_class_size(cls) & (align - 1)))
 			cls++;
 		if (cls < NCLASSES && _ba_class_size(cls) - n <= SLACK_MAX) {
-			struct run *r = _ba_bin_refill(h, cls, 0);     /* align: its own class only */
+			struct run *r = _ba_bin_refill(h, cls, align <= 16 ? n : 0);
 			if (!r)
 				return NULL;
-			*zero = run_slot(r)[run_slot(r)[r->head & r->mask].ring].state == STATE_ZERO;
+			*zero = run_first_state(r) == STATE_ZERO;
 			return run_take(r, r->head, n);
 		}
 	}
@@ -39,7 +40,10 @@ void *_ba_heap_alloc(struct heap *h, size_t n, size_t align, int *zero)
 }
 
 /* malloc's fast path found no block out of quarantine in the head run of
- * n's class (or n is not small, or nothing is set up yet). */
+ * n's class (or n is not small, or nothing is set up yet).  A small n goes
+ * straight to its class's refill: through heap_alloc, which also weighs
+ * alignment and calloc's zeroing, random-order pairs at 256 bytes take
+ * 60.3 instructions instead of 59.2 (make bench). */
 void *_ba_malloc_slow(size_t n)
 {
 	int zero;

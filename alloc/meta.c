@@ -42,13 +42,13 @@ static void region_drop(struct meta_region *r)
 	_ba_vm_unmap((char *)r - PAGE, PAGE + r->size);
 }
 
-/* The region of a piece of up to META_BIG bytes: few regions, and only
- * the slow paths that make or drop a run, an arena or a table ask. */
-static struct meta_region *region_of(const void *p)
+/* The region that holds p, or NULL: few regions, and only the slow paths
+ * that make or drop a run, an arena or a table ask (and ba_check). */
+struct meta_region *_ba_meta_region(const void *p)
 {
 	struct meta_region *r = PROC->regions;
 
-	while ((uintptr_t)p - (uintptr_t)r >= r->size)
+	while (r && (uintptr_t)p - (uintptr_t)r >= r->size)
 		r = r->next;
 	return r;
 }
@@ -90,7 +90,7 @@ void *_ba_meta_alloc(size_t size)
 	void **slot = &pr->meta_free[size / 64], *p = *slot;
 	if (p) {
 		*slot = *(void **)p;
-		struct meta_region *r = region_of(p);
+		struct meta_region *r = _ba_meta_region(p);
 		for (char *c = p, *end = c + size; c < end;) {
 			char *stop = (char *)page_round((uintptr_t)c + 1);
 			stop = stop < end ? stop : end;
@@ -110,7 +110,7 @@ void *_ba_meta_alloc(size_t size)
 	}
 	p = pr->meta_bump;
 	pr->meta_bump += size;
-	count_pages(region_of(p), p, size, 1);
+	count_pages(_ba_meta_region(p), p, size, 1);
 	return p;
 }
 
@@ -122,15 +122,15 @@ void _ba_meta_free(void *p, size_t size)
 		region_drop((struct meta_region *)p - 1);
 		return;
 	}
-	count_pages(region_of(p), p, size, -1);
+	count_pages(_ba_meta_region(p), p, size, -1);
 	PROC->meta_idle += size;
 	*(void **)p = PROC->meta_free[size / 64];
 	PROC->meta_free[size / 64] = p;
 }
 
-/* The pages of r to give back: used by no piece, not purged yet, and
- * carved (the bump region's untouched end is not resident).  All of them
- * but the header's when nothing in r is in use. */
+/* The pages of r to give back while some piece is in use in it: used by
+ * no piece, not purged yet, and carved (the bump region's untouched end
+ * is not resident). */
 static uint64_t idle_pages(const struct meta_region *r)
 {
 	const struct proc *pr = PROC;
@@ -159,7 +159,7 @@ static void drop_pieces(void)
 {
 	for (size_t k = 0; k <= META_BIG / 64; k++)
 		for (void **link = &PROC->meta_free[k]; *link;) {
-			struct meta_region *r = region_of(*link);
+			struct meta_region *r = _ba_meta_region(*link);
 			if (r->going >> page_of(r, *link) & 1)
 				*link = **(void ***)link;
 			else
@@ -190,9 +190,9 @@ static void purge_leaves(void)
 	size_t bytes = sizeof(struct arena *) << MAP_L2_BITS;
 
 	for (size_t i = 0; i < MAP_L1_COUNT && pr->leaves_idle; i++) {
-		uintptr_t from = page_round((uintptr_t)pr->map[i]), to = ((uintptr_t)pr->map[i] + bytes) & ~(PAGE - 1);
 		if (!pr->map[i] || pr->map_live[i])
 			continue;
+		uintptr_t from = page_round((uintptr_t)pr->map[i]), to = ((uintptr_t)pr->map[i] + bytes) & ~(PAGE - 1);
 		pr->leaves_idle--;
 		pr->map_live[i] = MAP_PURGED;   /* done, whether the kernel took the pages or not */
 		if (to > from)

@@ -136,6 +136,12 @@ static inline void run_put(struct run *r, uintptr_t idx)
 		_ba_run_trigger(r);
 }
 
+/* The state of the block at r's ring head (r has a free block). */
+static inline uint16_t run_first_state(const struct run *r)
+{
+	return run_slot(r)[run_slot(r)[r->head & r->mask].ring].state;
+}
+
 static inline uint32_t run_free_count(const struct run *r)
 {
 	return r->tail - r->head;

@@ -71,7 +71,8 @@ static void set_place(struct heap *h, struct run *r, enum run_place place)
 		h->dirty -= run_bytes(r);
 		h->empty_runs--;
 		a->idle -= n;
-		dirty_taken(h);
+		if (place == RUN_HEAD)
+			dirty_taken(h);         /* an empty run serves again */
 	}
 	a->heads -= r->place == RUN_HEAD ? n : 0;
 	r->place = (uint8_t)place;
@@ -155,9 +156,7 @@ static void make_head(struct heap *h, struct run *r)
  * could come round. */
 static int run_unused_first(const struct run *r)
 {
-	uint16_t state = run_slot(r)[run_slot(r)[r->head & r->mask].ring].state;
-
-	return r->head != r->tail && (state == STATE_ZERO || state == STATE_FRESH);
+	return r->head != r->tail && (run_first_state(r) == STATE_ZERO || run_first_state(r) == STATE_FRESH);
 }
 
 /* r, with nothing to give, leaves its bin until enough of its blocks are
@@ -351,22 +350,21 @@ int _ba_release_empty_runs(struct heap *h, struct arena *a)
 	return any;
 }
 
-/* The pages of arena a held by empty head runs of h: with the empty
- * listed runs (a->idle), what keeps an arena with no live block mapped.
- * Only when head runs are all that a holds besides (a->heads) does it
- * look at them. */
-uint32_t _ba_empty_head_pages(struct heap *h, struct arena *a)
+/* Whether arena a of h holds no live block: every page it uses is held
+ * by an empty run, listed (a->idle) or at a bin's head (a->heads, which
+ * the walk of the heads confirms: only when nothing else is left in a). */
+int _ba_arena_is_idle(struct heap *h, struct arena *a)
 {
-	uint32_t pages = 0;
+	uint32_t empty_heads = 0;
 
 	if (a->used != a->idle + a->heads)
 		return 0;
-	for (unsigned cls = 0; cls < NCLASSES; cls++) {
+	for (unsigned cls = 0; a->heads && cls < NCLASSES; cls++) {
 		struct run *r = h->bins[cls];
 		if (r && run_arena(r) == a && run_free_count(r) == r->given)
-			pages += r->span->npages;
+			empty_heads += r->span->npages;
 	}
-	return pages;
+	return empty_heads == a->heads;
 }
 
 /* realloc moved the block b (of a run) elsewhere: it is freed, and when it
@@ -378,7 +376,6 @@ uint32_t _ba_empty_head_pages(struct heap *h, struct arena *a)
 void _ba_block_let_go(struct block b)
 {
 	struct run *r = b.run;
-	union slot *s = &run_slot(r)[b.idx];
 
 	if (r->place == RUN_FULL || run_free_count(r) + 1 != r->given) {
 		_ba_block_free(b);
@@ -386,9 +383,7 @@ void _ba_block_let_go(struct block b)
 	}
 	struct heap *h = r->heap;
 	struct arena *a = run_arena(r);
-	r->slack -= s->state;
-	s->state = STATE_FREE;
-	run_drop(r);
+	run_drop(r);            /* its slots go with it: no need to mark the block */
 	_ba_tidy(h, a);
 }
 

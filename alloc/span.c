@@ -116,17 +116,6 @@ static struct arena *arena_new(struct heap *h)
 	return a;
 }
 
-int _ba_arena_is_empty(struct arena *a)
-{
-	return !a->used;
-}
-
-/* Whether a, of h, holds no live block.  O(size classes). */
-int _ba_arena_is_idle(struct heap *h, struct arena *a)
-{
-	return a->used == a->idle || (a->used == a->idle + a->heads && a->heads == _ba_empty_head_pages(h, a));
-}
-
 /* Unmaps arena a, whatever it holds, and forgets it. */
 void _ba_arena_unmap(struct arena *a)
 {
