@@ -260,6 +260,13 @@ size_t t_rss(void)
 	return pages * (size_t)ba_getauxval(AT_PAGESZ);
 }
 
+void t_kib(const char *what, size_t bytes)
+{
+	t_s(what);
+	t_d((long long)(bytes >> 10));
+	t_s(" KiB");
+}
+
 int t_streq(const char *a, const char *b)
 {
 	while (*a && *a == *b)

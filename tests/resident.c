@@ -157,9 +157,7 @@ static void test_realloc(void)
 	}
 	size_t grown = t_rss() - rss0;
 	free(p);
-	t_s("#   a block grown to 64 KiB through every class: RSS grew by ");
-	t_d((long long)(grown >> 10));
-	t_s(" KiB");
+	t_kib("#   a block grown to 64 KiB through every class: RSS grew by ", grown);
 	t_nl();
 	if (t_under_qemu())
 		t_skip("... RSS grows by less than 512 KiB (one run per class would be 1.1 MiB)",
@@ -191,19 +189,9 @@ static void test_big_free(void)
 	}
 	struct ba_stats after = stats();
 	size_t rss_after = t_rss();
-	t_s("#   64 MiB of 64 B blocks: mapped ");
-	t_d((long long)(peak.mapped >> 10));
-	t_s(" -> ");
-	t_d((long long)(after.mapped >> 10));
-	t_s(" KiB, metadata ");
-	t_d((long long)(peak.meta >> 10));
-	t_s(" -> ");
-	t_d((long long)(after.meta >> 10));
-	t_s(" KiB, RSS ");
-	t_d((long long)(rss_peak >> 10));
-	t_s(" -> ");
-	t_d((long long)(rss_after >> 10));
-	t_s(" KiB");
+	t_kib("#   64 MiB of 64 B blocks: mapped ", peak.mapped), t_kib(" -> ", after.mapped);
+	t_kib(", metadata ", peak.meta), t_kib(" -> ", after.meta);
+	t_kib(", RSS ", rss_peak), t_kib(" -> ", rss_after);
 	t_nl();
 	T_TRUE("all freed: at most one arena and 1 MiB of metadata stay mapped", after.mapped <= 4 * MiB + MiB);
 	T_TRUE("... dirty within the budget", after.dirty <= after.dirty_limit);
@@ -237,9 +225,7 @@ static void test_budget_learns_cycle(void)
 			free(b[i]);
 	}
 	size_t budget = stats().dirty_limit;
-	t_s("#   budget after 100 MiB freed once, then 6 MiB cycled: ");
-	t_d((long long)(budget >> 10));
-	t_s(" KiB");
+	t_kib("#   budget after 100 MiB freed once, then 6 MiB cycled: ", budget);
 	t_nl();
 	T_TRUE("... at most 32 MiB", budget <= 32 * MiB);
 	T_EQ("ba_check", ba_check(), 0);
@@ -289,11 +275,8 @@ static void test_decay(void)
 	for (long i = 0; i < 70000; i++)                    /* then 140000 span operations on 100 KiB */
 		free(malloc(100 * KiB));
 	size_t later = stats().dirty_limit;
-	t_s("#   budget: ");
-	t_d((long long)(grown >> 10));
-	t_s(" KiB after the cycles, ");
-	t_d((long long)(later >> 10));
-	t_s(" KiB after 140000 span operations without one");
+	t_kib("#   budget: ", grown), t_kib(" after the cycles, ", later);
+	t_s(" after 140000 span operations without one");
 	t_nl();
 	T_TRUE("... and it shrinks back when the cycles stop", later < grown);
 	T_EQ("ba_check", ba_check(), 0);

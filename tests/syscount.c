@@ -115,13 +115,6 @@ static void batches(size_t n, int random_order, const char *name)
 #define MANY 131072
 static unsigned char *many[MANY];
 
-static void show(const char *what, size_t v)
-{
-	t_s(what);
-	t_d((long long)(v >> 10));
-	t_s(" KiB");
-}
-
 /* Fills 64 MiB with blocks of small (16..2048) or medium (64 KiB..1 MiB)
  * sizes, every byte written, then frees them in random order.  A fresh
  * case starts from ba_release_all, so the purge budget is DIRTY_MAX
@@ -161,9 +154,9 @@ static void memory_return(const char *ctx, int medium, int fresh)
 	ba_stats(&after);
 	rss_after = t_rss();
 	t_s("#   mapped:");
-	show(" baseline ", base.mapped), show(", peak ", peak.mapped), show(", after ", after.mapped);
-	show("; dirty after ", after.dirty);
-	show("; RSS: baseline ", rss_base), show(", peak ", rss_peak), show(", after ", rss_after);
+	t_kib(" baseline ", base.mapped), t_kib(", peak ", peak.mapped), t_kib(", after ", after.mapped);
+	t_kib("; dirty after ", after.dirty);
+	t_kib("; RSS: baseline ", rss_base), t_kib(", peak ", rss_peak), t_kib(", after ", rss_after);
 	t_nl();
 	if (fresh)
 		T_TRUE("  ... all freed: stats.dirty <= 4 MiB", after.dirty <= 4 * MiB);

@@ -75,6 +75,9 @@ int t_one_line(const char *s, const char *prefix, const char *part);
  * cannot be read.  Under qemu-user it is the emulator's. */
 size_t t_rss(void);
 
+/* Writes what, then bytes in KiB and " KiB", on the current line. */
+void t_kib(const char *what, size_t bytes);
+
 const char *t_getenv(const char *name);
 int t_streq(const char *a, const char *b);
 size_t t_strlen(const char *s);
