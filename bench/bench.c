@@ -25,22 +25,7 @@
  * again=B" in the same way.
  * A NULL from malloc ends the run with status 1, so a failing allocator
  * cannot post a number. */
-#ifdef BA_FREESTANDING
-#include "ba_sys.h"
-#include "barealloc.h"
-static int open_ro(const char *path) { return (int)sys_openat(AT_FDCWD, path, O_RDONLY, 0); }
-#else
-#define _POSIX_C_SOURCE 200809L
-#include <fcntl.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-#define sys_read read
-#define sys_write write
-#define sys_close close
-static int open_ro(const char *path) { return open(path, O_RDONLY); }
-#endif
+#include "host.h"
 
 #define ROUNDS 10          /* of the random workload: the first one grows the heap */
 #define MAXN (1u << 17)    /* live blocks at most, for random and mixed */
@@ -49,26 +34,12 @@ static char *ptrs[MAXN];
 static uint32_t order[MAXN];   /* random: the free order; mixed: block sizes */
 static void *volatile sink;    /* a pointer stored here escapes: gcc cannot drop the pair */
 
-static size_t len(const char *s)
-{
-	size_t n = 0;
-	while (s[n])
-		n++;
-	return n;
-}
-
-static void say(int fd, const char *s) { sys_write(fd, s, len(s)); }
-
 static _Noreturn void die(const char *msg)
 {
 	say(2, "bench: ");
 	say(2, msg);
 	say(2, "\n");
-#ifdef BA_FREESTANDING
-	sys_exit_group(1);
-#else
-	_exit(1);
-#endif
+	quit(1);
 }
 
 static char *xmalloc(size_t n)
@@ -92,26 +63,11 @@ static size_t atou(const char *s)
 	return v;
 }
 
-/* Appends the decimal v to buf at *at. */
-static void put_u(char *buf, size_t *at, unsigned long long v)
-{
-	char tmp[24];
-	int n = 0;
-	do
-		tmp[n++] = (char)('0' + v % 10);
-	while (v /= 10);
-	while (n)
-		buf[(*at)++] = tmp[--n];
-}
-
-/* xorshift64 with a fixed seed: the same sequence for every allocator. */
+/* The same sequence for every allocator. */
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint32_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng >> 32);
+	return xorshift(&rng);
 }
 
 /* --- Reading /proc without allocating: a file, line by line. --- */

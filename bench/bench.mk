@@ -19,11 +19,11 @@ $(BENCH)/bench-barealloc: $(BENCH)/bench.o $(BUILD)/x86_64/libbarealloc.a linker
 
 # Hosted against glibc; run as is, and with LD_PRELOAD for the other peers.
 # -g, like the freestanding build, lets run.sh find bench.c's own cost.
-$(BENCH)/bench-hosted: bench/bench.c bench/bench.mk | bench-deps
+$(BENCH)/bench-hosted: bench/bench.c bench/host.h bench/bench.mk | bench-deps
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -O2 -g -Wall -Wextra $< -o $@
 
-$(BENCH)/bench-musl: bench/bench.c bench/bench.mk | bench-deps
+$(BENCH)/bench-musl: bench/bench.c bench/host.h bench/bench.mk | bench-deps
 	@mkdir -p $(@D)
 	musl-gcc -std=c11 -O2 -g -static -Wall -Wextra $< -o $@
 
@@ -69,7 +69,7 @@ MEM_BINS := $(BENCH)/peak $(foreach i,$(ISAS),$(BENCH)/rss-barealloc-$(i) $(BENC
 $(BENCH)/peak: bench/peak.c bench/bench.mk | bench-deps
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -O2 -Wall -Wextra $< -o $@
-$(BENCH)/tracegen: bench/tracegen.c bench/bench.mk
+$(BENCH)/tracegen: bench/tracegen.c bench/host.h bench/bench.mk
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -O2 -Wall -Wextra $< -o $@
 $(BENCH)/traces/%.rep: $(BENCH)/tracegen
@@ -81,11 +81,11 @@ $(BENCH)/rss-glibc-%: bench/size.c | bench-deps
 	$(CC) $(WRAPFLAG_$*) -static -O2 -DWRITE_ONLY -o $@ $<
 $(BENCH)/rss-musl-x86_64: bench/size.c | bench-deps
 	musl-gcc -static -O2 -DWRITE_ONLY -o $@ $<
-$(BENCH)/replay-barealloc-%: bench/replay.c $(BUILD)/barealloc-gcc $(BUILD)/%/libbarealloc.a
+$(BENCH)/replay-barealloc-%: bench/replay.c bench/host.h $(BUILD)/barealloc-gcc $(BUILD)/%/libbarealloc.a
 	$(BUILD)/barealloc-gcc $(WRAPFLAG_$*) -O2 -Wall -Wextra -DBA_FREESTANDING -o $@ $<
-$(BENCH)/replay-glibc-%: bench/replay.c | bench-deps
+$(BENCH)/replay-glibc-%: bench/replay.c bench/host.h | bench-deps
 	$(CC) $(WRAPFLAG_$*) -std=c11 -O2 -Wall -Wextra -o $@ $<
-$(BENCH)/replay-musl-x86_64: bench/replay.c | bench-deps
+$(BENCH)/replay-musl-x86_64: bench/replay.c bench/host.h | bench-deps
 	musl-gcc -static -std=c11 -O2 -Wall -Wextra -o $@ $<
 
 bench: bench-deps $(BENCH)/bench-barealloc $(BENCH)/bench-hosted $(BENCH)/bench-musl $(BENCH_TEXT) $(SIZE_BINS) $(MEM_BINS)

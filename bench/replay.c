@@ -16,24 +16,7 @@
  * (VmHWM) minus the resident memory before the first operation, when the
  * trace is already read and the replayer's own tables written.  live /
  * grown is the utilization that bench/run.sh reports. */
-#ifdef BA_FREESTANDING
-#include "ba_sys.h"
-#include "barealloc.h"
-static int open_ro(const char *path) { return (int)sys_openat(AT_FDCWD, path, O_RDONLY, 0); }
-static _Noreturn void quit(int st) { sys_exit_group(st); }
-#else
-#define _POSIX_C_SOURCE 200809L
-#include <fcntl.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-#define sys_read read
-#define sys_write write
-#define sys_close close
-static int open_ro(const char *path) { return open(path, O_RDONLY); }
-static _Noreturn void quit(int st) { _exit(st); }
-#endif
+#include "host.h"
 
 #define MAX_TEXT (64u << 20)
 #define MAX_OPS (4u << 20)
@@ -49,31 +32,20 @@ static struct op ops[MAX_OPS];
 static unsigned char *blk[MAX_IDS];
 static uint32_t len[MAX_IDS];
 
-static size_t slen(const char *s)
-{
-	size_t n = 0;
-	while (s[n])
-		n++;
-	return n;
-}
-
 static _Noreturn void die(const char *msg, size_t at)
 {
-	static const char digits[] = "0123456789";
-	char num[24];
-	int k = 0;
+	char out[160];
+	size_t n = 0;
 
-	sys_write(2, "replay: ", 8);
-	sys_write(2, msg, slen(msg));
+	say(2, "replay: ");
+	say(2, msg);
 	if (at) {
-		do
-			num[k++] = digits[at % 10];
-		while (at /= 10);
-		sys_write(2, " at operation ", 14);
-		while (k)
-			sys_write(2, &num[--k], 1);
+		for (const char *k = " at operation "; *k; k++)
+			out[n++] = *k;
+		put_u(out, &n, at);
 	}
-	sys_write(2, "\n", 1);
+	out[n++] = '\n';
+	sys_write(2, out, n);
 	quit(1);
 }
 
@@ -151,7 +123,7 @@ static unsigned long long status_kib(const char *key)
 {
 	static char buf[8192];
 	int fd = open_ro("/proc/self/status");
-	size_t n = 0, klen = slen(key);
+	size_t n = 0, klen = str_len(key);
 	long got;
 
 	if (fd < 0)
@@ -174,16 +146,9 @@ static unsigned long long status_kib(const char *key)
 
 static void put(char *out, size_t *at, const char *key, unsigned long long v)
 {
-	char tmp[24];
-	int k = 0;
-
 	while (*key)
 		out[(*at)++] = *key++;
-	do
-		tmp[k++] = (char)('0' + v % 10);
-	while (v /= 10);
-	while (k)
-		out[(*at)++] = tmp[--k];
+	put_u(out, at, v);
 }
 
 int main(int argc, char **argv)

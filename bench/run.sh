@@ -97,13 +97,13 @@ pairs_of() { sed -n 's/^pairs=//p' "$1"; }
 # Metric 1: instructions per malloc+free pair.  Callgrind counts every
 # instruction of the run (loader, start-up and exit included); the
 # difference between N and 2N leaves those out: (Ir(2N) - Ir(N)) / N.  The
-# benchmark's own instructions (every function of bench/bench.c: the loop,
+# benchmark's own instructions (every function of bench/bench.c and host.h: the loop,
 # the shuffle, the touch of each block) are subtracted the same way, so
 # what is left is malloc and free, with whatever they call (a PLT stub for
 # a shared library, too).  irtotal keeps the count with the loop.
-own_ir() { # callgrind file: the self cost of bench/bench.c's functions
+own_ir() { # callgrind file: the self cost of bench/bench.c's functions and host.h's
 	callgrind_annotate --inclusive=no --auto=no --threshold=100 "$1" 2>/dev/null |
-		awk '/^ *[0-9,]+ .*bench\/bench\.c:/ { gsub(",", "", $1); s += $1 } END { print s + 0 }'
+		awk '/^ *[0-9,]+ .*bench\/(bench\.c|host\.h):/ { gsub(",", "", $1); s += $1 } END { print s + 0 }'
 }
 
 instructions() { # alloc workload size

@@ -13,17 +13,13 @@
  *                       vectors grown by doubling, all freed at the end of
  *                       the function but a long-lived 5 %
  */
-#include <stdint.h>
+#include "host.h"
 #include <stdio.h>
-#include <string.h>
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
 static uint32_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng >> 32);
+	return xorshift(&rng);
 }
 
 static uint32_t next_id;
