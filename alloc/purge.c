@@ -12,6 +12,14 @@
  * is the clock. */
 #include "heap.h"
 
+/* Whether a purge (or an unmapping) came within PURGE_WINDOW span
+ * operations: a giving back that is still going on, or about to be
+ * undone. */
+static int purged_lately(const struct heap *h)
+{
+	return h->last_purge && h->span_ops - h->last_purge < PURGE_WINDOW;
+}
+
 /* span.c took purged pages or a new arena.  Right after a purge that
  * means the purge was undone at once: the budget becomes what was given
  * back in the purges of that episode (released counts from the first
@@ -20,7 +28,7 @@
  * set's size, and no release long past does. */
 void _ba_budget_undo(struct heap *h)
 {
-	if (!h->last_purge || h->span_ops - h->last_purge >= PURGE_WINDOW)
+	if (!purged_lately(h))
 		return;
 	size_t budget = dirty_budget(h), want = h->released > 2 * budget ? h->released : 2 * budget;
 
@@ -84,7 +92,7 @@ static void purge_spans(struct heap *h)
  * came within PURGE_WINDOW span operations (see _ba_budget_undo). */
 static void episode(struct heap *h)
 {
-	if (!h->last_purge || h->span_ops - h->last_purge >= PURGE_WINDOW)
+	if (!purged_lately(h))
 		h->released = 0;
 }
 
