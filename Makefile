@@ -122,7 +122,9 @@ $(BUILD)/$(1)/%.c.o: %.c $(FLAGS) | deps
 	@mkdir -p $$(@D)
 	$(Q)$(CC) $(CFLAGS) $(CFLAGS_$(1)) $$(CFLAGS_$$<) -MMD -MP -c $$< -o $$@
 
-$(BUILD)/$(1)/%.asm.o: %.asm $(FLAGS) | deps
+# NASM's -MD names the source alone, not what it includes: the shared
+# include and the syscall table are named here.
+$(BUILD)/$(1)/%.asm.o: %.asm inc/barealloc.inc inc/ba_abi.tab $(FLAGS) | deps
 	$$(call say,NASM,$$< [$(1)])
 	@mkdir -p $$(@D)
 	$(Q)$(NASM) -f $(NASMFMT_$(1)) $(NASMFLAGS) -I$(BUILD)/$(1)/ $$(if $$(filter tests/%,$$<),,-DBA_LIBRARY) \

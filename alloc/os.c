@@ -2,6 +2,7 @@
  * vector that _start found.  The only file in alloc/ that includes
  * ba_sys.h. */
 #include "ba_sys.h"
+#include "ba_thread.h"
 #include "barealloc.h"
 #include "os.h"
 
@@ -10,8 +11,32 @@ _Static_assert((int)OS_ENOMEM == (int)ENOMEM && (int)OS_EINVAL == (int)EINVAL,
 _Static_assert((int)OS_NONE == (int)PROT_NONE && (int)OS_READ == (int)PROT_READ &&
 	       (int)OS_RW == (PROT_READ | PROT_WRITE), "os.h's protections are mmap's");
 
-/* The freestanding runtime's errno: nothing else in it sets one. */
-int errno;
+/* The freestanding runtime's errno, one per thread: nothing else in the
+ * runtime sets one. */
+_Thread_local int errno;
+
+int *ba_errno_location(void)
+{
+	return &errno;
+}
+
+_Static_assert(sizeof(ba_mutex) == sizeof(int), "os.h: the glue's mutex is an int");
+
+void _ba_os_lock_wait(int *m)
+{
+	ba_mutex_lock((ba_mutex *)m);
+}
+
+int _ba_os_trylock(int *m)
+{
+	return ba_mutex_trylock((ba_mutex *)m) == 0;
+}
+
+/* What ba_mutex_unlock does after its exchange found waiters. */
+void _ba_os_wake(int *m)
+{
+	sys_futex(m, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, 0, 0, 0);
+}
 
 size_t _ba_os_page_size(void)
 {

@@ -42,6 +42,54 @@ int _ba_os_purge(void *p, size_t len);
 
 int _ba_os_protect(void *p, size_t len, enum os_prot prot);
 
+/* The backend keeps the calling thread's heap in word OS_TLS_HEAP of its
+ * thread control block, the one the thread pointer points to, so that
+ * malloc's fast path finds it in one load (alloc/x86_64/fast.asm reads
+ * the same word).  The backend calls _ba_heap_attach (heap.h) before any
+ * other code of a thread runs, and _ba_heap_detach as it ends: the
+ * freestanding runtime does in start/tls.c and start/thread.c. */
+#define OS_TLS_HEAP     sizeof(void *)
+static inline void *_ba_os_tls_heap(void)
+{
+	void *h;
+#if defined(__x86_64__)
+	__asm__ volatile("mov %%fs:%c1, %0" : "=r"(h) : "i"(OS_TLS_HEAP));
+#else
+	__asm__ volatile("mov %%gs:%c1, %0" : "=r"(h) : "i"(OS_TLS_HEAP));
+#endif
+	return h;
+}
+static inline void _ba_os_tls_heap_set(void *h)
+{
+#if defined(__x86_64__)
+	__asm__ volatile("mov %0, %%fs:%c1" : : "r"(h), "i"(OS_TLS_HEAP) : "memory");
+#else
+	__asm__ volatile("mov %0, %%gs:%c1" : : "r"(h), "i"(OS_TLS_HEAP) : "memory");
+#endif
+}
+
+/* The glue's mutex: a zeroed int is unlocked.  The states are the
+ * runtime's futex mutex's (ba_mutex, ba_thread.h: 0 free, 1 taken, 2 taken
+ * with waiters), so that the uncontended case, one atomic instruction
+ * each way, is inline here and only waiting and waking call the glue. */
+void _ba_os_lock_wait(int *m);
+void _ba_os_wake(int *m);
+int _ba_os_trylock(int *m);     /* 1 when taken */
+
+static inline void _ba_os_lock(int *m)
+{
+	int free = 0;
+
+	if (!__atomic_compare_exchange_n(m, &free, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		_ba_os_lock_wait(m);
+}
+
+static inline void _ba_os_unlock(int *m)
+{
+	if (__atomic_exchange_n(m, 0, __ATOMIC_RELEASE) == 2)
+		_ba_os_wake(m);
+}
+
 int _ba_os_errno(void);
 void _ba_os_set_errno(int e);
 

@@ -56,9 +56,26 @@ long sys_mremap(void *old, size_t oldlen, size_t newlen, int flags, void *newadd
 long sys_madvise(void *addr, size_t len, int advice);
 long sys_rt_sigaction(int sig, const void *act, void *old, size_t setsize);
 long sys_rt_sigprocmask(int how, const void *set, void *old, size_t setsize);
+long sys_sched_yield(void);
 long sys_getpid(void);
 long sys_gettid(void);
 long sys_fork(void);
+/* The raw call, in the kernel's argument order per ISA (x86-64: flags,
+ * stack, ptid, ctid, tls; i386: flags, stack, ptid, tls, ctid).  Usable
+ * for a fork-like clone, without a new stack; threads need their first
+ * instructions in assembly, which ba_thread_create (ba_thread.h) has. */
+long sys_clone(unsigned long flags, void *stack, int *ptid, unsigned long a4, unsigned long a5);
+long sys_arch_prctl(int code, unsigned long addr);
+/* i386's struct user_desc: flags packs seg_32bit (bit 0), contents (1-2),
+ * read_exec_only (3), limit_in_pages (4), seg_not_present (5), useable (6). */
+struct ba_user_desc {
+	unsigned entry_number;
+	unsigned base_addr;
+	unsigned limit;
+	unsigned flags;
+};
+long sys_set_thread_area(struct ba_user_desc *d);
+long sys_set_tid_address(int *tid);
 long sys_execve(const char *path, char *const argv[], char *const envp[]);
 _Noreturn void sys_exit(int status);
 _Noreturn void sys_exit_group(int status);

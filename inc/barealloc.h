@@ -14,8 +14,11 @@
 
 #include "ba_types.h"
 
-/* The freestanding build provides errno itself. */
-extern int errno;
+/* The freestanding build provides errno itself, one per thread.
+ * ba_errno_location() is its address, for code that cannot reach
+ * thread-local storage directly (NASM). */
+extern _Thread_local int errno;
+int *ba_errno_location(void);
 
 void *malloc(size_t n);
 void free(void *p);
@@ -35,6 +38,14 @@ void ba_init(void);
 /* Frees every block and returns every mapping to the kernel.  Pointers
  * from before are invalid afterwards; the allocator is usable again. */
 void ba_release_all(void);
+
+/* fork's hooks: prepare takes every lock of the allocator, parent and
+ * child release them after the fork; in the child, the calling thread's
+ * heap works at once and the other threads' heaps are left for adoption.
+ * ba_fork (ba_thread.h) calls them; a libc's pthread_atfork can too. */
+void ba_fork_prepare(void);
+void ba_fork_parent(void);
+void ba_fork_child(void);
 
 struct ba_stats {
 	size_t requested;      /* bytes asked for by the live blocks */

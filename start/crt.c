@@ -1,6 +1,9 @@
 /* The portable half of program start: walk the initial stack that _start
  * hands over, run constructors, call main and exit with its status. */
-#include "ba_sys.h"
+#include "thread.h"
+#include "barealloc.h"
+
+#define MAIN_TLS_ON_STACK 16384
 
 char **ba_environ;
 unsigned long *ba_auxv;
@@ -46,6 +49,23 @@ _Noreturn void _ba_start_c(long *sp)
 		end++;
 	ba_environ = envp;
 	ba_auxv = (unsigned long *)(end + 1);
+
+	/* The main thread's TLS and control block: on this frame, which lives
+	 * as long as the process, unless the program's TLS is big. */
+	size_t need = _ba_tls_main_need();
+	char *tls = need <= MAIN_TLS_ON_STACK ? __builtin_alloca(need) : NULL;
+	if (tls) {
+		memset(tls, 0, need);
+	} else {
+		long m = sys_mmap(0, need, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (sys_failed(m)) {
+			static const char msg[] = "barealloc: no memory for thread-local storage\n";
+			sys_write(2, msg, sizeof msg - 1);
+			sys_exit_group(127);
+		}
+		tls = (char *)m;
+	}
+	_ba_tls_init_main(tls, need);
 
 	run_ctors(__preinit_array_start, __preinit_array_end, argc, argv, envp);
 	run_ctors(__init_array_start, __init_array_end, argc, argv, envp);

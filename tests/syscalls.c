@@ -2,6 +2,7 @@
  * through t_checkcall, which also checks that the stub preserved the
  * callee-saved registers, the stack pointer and the direction flag. */
 #include "t.h"
+#include "ba_thread.h"
 
 static const char *first_clobberer;
 
@@ -264,6 +265,78 @@ static void test_time_and_futex(void)
 	T_EQ("getrandom with unknown flags fails", CALL(sys_getrandom, r1, 16, 0x1000, 0, 0, 0), -EINVAL);
 }
 
+/* The calls the thread runtime uses, outside it.  set_tid_address and
+ * set_thread_area change the calling thread's state: each call below
+ * leaves it as it was. */
+static int cleared_tid;
+
+static void test_thread_calls(void)
+{
+	long tid = sys_gettid(), r;
+
+	T_EQ("sched_yield", CALL(sys_sched_yield, 0, 0, 0, 0, 0, 0), 0);
+	T_EQ("set_tid_address returns the caller's tid",
+	     CALL(sys_set_tid_address, &cleared_tid, 0, 0, 0, 0, 0), tid);
+	T_EQ("set_tid_address(NULL), as exec left it, returns it too",
+	     CALL(sys_set_tid_address, 0, 0, 0, 0, 0, 0), tid);
+
+	/* A thread must share signal handlers, which needs a shared mm.  A
+	 * kernel that took these would start a child here: it ends at once. */
+	r = CALL(sys_clone, CLONE_THREAD, 0, 0, 0, 0, 0);
+	if (r == 0)
+		sys_exit(99);
+	T_EQ("clone(CLONE_THREAD) without CLONE_SIGHAND fails", r, -EINVAL);
+	r = CALL(sys_clone, CLONE_SIGHAND, 0, 0, 0, 0, 0);
+	if (r == 0)
+		sys_exit(99);
+	T_EQ("clone(CLONE_SIGHAND) without CLONE_VM fails", r, -EINVAL);
+	/* Without a new stack, clone is fork: the child returns here on a copy. */
+	r = CALL(sys_clone, SIGCHLD, 0, 0, 0, 0, 0);
+	if (r == 0)
+		sys_exit_group(37);
+	T_EQ("clone(SIGCHLD) forks a child whose status reaches wait4", child_status(r), 37 << 8);
+
+	if (sizeof(long) == 8) {
+		unsigned long fs = 0;
+		T_EQ("arch_prctl(ARCH_GET_FS)", CALL(sys_arch_prctl, ARCH_GET_FS, &fs, 0, 0, 0, 0), 0);
+		T_EQ("ARCH_GET_FS is the thread pointer", fs, (uintptr_t)ba_thread_self());
+		T_EQ("arch_prctl(ARCH_SET_FS) to the same base",
+		     CALL(sys_arch_prctl, ARCH_SET_FS, fs, 0, 0, 0, 0), 0);
+		T_EQ("arch_prctl with an unknown code fails",
+		     CALL(sys_arch_prctl, 0x9999, 0, 0, 0, 0, 0), -EINVAL);
+	} else if (!t_under_qemu()) {
+		/* i386 has the call (for ARCH_MAP_VDSO_* and the like) but no
+		 * %fs base to get: the thread pointer is set_thread_area's. */
+		T_EQ("arch_prctl(ARCH_GET_FS) fails on i386",
+		     CALL(sys_arch_prctl, ARCH_GET_FS, 0, 0, 0, 0, 0), -EINVAL);
+	} else {
+		t_skip("arch_prctl(ARCH_GET_FS) fails on i386",
+		       "qemu-i386 7.2 does not implement arch_prctl (-ENOSYS)");
+	}
+
+	/* x86-64's syscall table lists set_thread_area without an entry
+	 * point (64-bit code has arch_prctl); i386 checks the entry number.
+	 * Flags 0x51: a 32-bit segment, limit in pages, usable (the runtime's);
+	 * 0x28: read-exec-only and not present, which the kernel takes as
+	 * "empty this entry". */
+	struct ba_user_desc bad = { 100, 0, 0xfffff, 0x51 };
+	if (sizeof(long) == 8) {
+		T_EQ("set_thread_area is not a 64-bit call",
+		     CALL(sys_set_thread_area, &bad, 0, 0, 0, 0, 0), -ENOSYS);
+	} else {
+		struct ba_user_desc d = { (unsigned)-1, (unsigned)(uintptr_t)ba_thread_self(),
+					  0xfffff, 0x51 };
+		T_EQ("set_thread_area of an entry outside the TLS ones fails",
+		     CALL(sys_set_thread_area, &bad, 0, 0, 0, 0, 0), -EINVAL);
+		T_EQ("set_thread_area(-1) takes a free TLS entry",
+		     CALL(sys_set_thread_area, &d, 0, 0, 0, 0, 0), 0);
+		T_TRUE("... and says which", d.entry_number != (unsigned)-1);
+		d.base_addr = d.limit = 0;
+		d.flags = 0x28;
+		T_EQ("set_thread_area empties it again", CALL(sys_set_thread_area, &d, 0, 0, 0, 0, 0), 0);
+	}
+}
+
 static void test_generic(void)
 {
 	T_EQ("sys_call6(SYS_getpid)", CALL7(sys_call6, SYS_getpid, 0, 0, 0, 0, 0, 0), sys_getpid());
@@ -285,6 +358,7 @@ int main(int argc, char **argv, char **envp)
 	test_processes();
 	test_signals();
 	test_time_and_futex();
+	test_thread_calls();
 	test_generic();
 	T_TRUE(first_clobberer ? first_clobberer : "every stub preserves the callee-saved registers, sp and DF",
 	       t_clobbered == 0);
