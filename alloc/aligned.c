@@ -11,9 +11,12 @@ static int power_of_two(size_t x)
 
 static void *aligned(size_t align, size_t n)
 {
+	struct heap *h = heap_enter();
 	int zero;
+	void *p = _ba_heap_alloc(h, n, align, &zero);
 
-	return _ba_heap_alloc(heap_current(), n, align, &zero);
+	heap_leave(h);
+	return p;
 }
 
 /* C17: the alignment must be valid (a power of two here); the size need

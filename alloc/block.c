@@ -32,7 +32,7 @@ static struct block run_block(struct run *r, const void *p, const char *fn)
 		misuse(fn, p, MISUSE_DOUBLE);
 	if (!canary_intact((uintptr_t)p, r->size - state, r->size))
 		misuse(fn, p, MISUSE_OVERFLOW);
-	return (struct block){ r->heap, r, (uint32_t)idx, NULL, NULL };
+	return (struct block){ r->heap, r, (uint32_t)idx, NULL, { 0 } };
 }
 
 /* A medium block: the first byte of a medium span's first page.  A pointer
@@ -42,9 +42,11 @@ static struct block span_block(struct arena *a, struct run *kind, struct page *p
 	if (kind != KIND_MEDIUM || ((uintptr_t)p & (PAGE - 1)))
 		misuse(fn, p, page_kind(_ba_span_containing(a, pg)) == KIND_FREE ? MISUSE_DOUBLE
 										       : MISUSE_INTERIOR);
+	if (__atomic_load_n(&pg->remote, __ATOMIC_RELAXED))
+		misuse(fn, p, MISUSE_DOUBLE);
 	if (!canary_intact((uintptr_t)p, pg->u.req, (size_t)pg->npages << PAGE_SHIFT))
 		misuse(fn, p, MISUSE_OVERFLOW);
-	return (struct block){ a->heap, NULL, 0, pg, NULL };
+	return (struct block){ a->heap, NULL, 0, pg, { 0 } };
 }
 
 struct block _ba_block_of(const void *p, const char *fn)
@@ -56,12 +58,12 @@ struct block _ba_block_of(const void *p, const char *fn)
 		struct run *r = a->tab[page_index(addr)];
 		return is_run(r) ? run_block(r, p, fn) : span_block(a, r, &a->pages[page_index(addr)], p, fn);
 	}
-	struct large *l = _ba_large_find(p);
-	if (!l)
-		misuse(fn, p, _ba_large_misuse(p));
-	if (!canary_intact(l->addr, l->req, l->mapped))
-		misuse(fn, p, MISUSE_OVERFLOW);
-	return (struct block){ l->heap, NULL, 0, NULL, l };
+	struct block b = { 0 };
+	enum misuse m = _ba_large_get(p, &b.large);
+	if (m)
+		misuse(fn, p, m);
+	b.heap = b.large.heap;
+	return b;
 }
 
 /* As _ba_block_of, and the block must be h's. */
@@ -79,19 +81,28 @@ size_t _ba_block_usable(struct block b)
 {
 	if (b.run)
 		return b.run->size - run_slot(b.run)[b.idx].state;
-	return b.span ? b.span->u.req : b.large->req;
+	return b.span ? b.span->u.req : b.large.req;
 }
 
-void _ba_block_free(struct block b)
+/* Frees block b at p for heap h, the caller's.  b may be of another heap,
+ * whose owner takes the block back (remote.c); a large block any thread
+ * frees at once. */
+void _ba_block_free(struct heap *h, struct block b, void *p, const char *fn)
 {
-	if (b.run) {
-		union slot *s = &run_slot(b.run)[b.idx];
-		b.run->slack -= s->state;
-		s->state = STATE_FREE;
-		run_put(b.run, b.idx);
-	} else if (b.span) {
-		_ba_medium_free(b.heap, b.span);
+	if (b.large.addr) {
+		_ba_large_free(p, fn);
+	} else if (b.heap != h) {
+		_ba_remote_free(&b, p);
 	} else {
-		_ba_large_free(b.large);
+		_ba_os_lock(&h->lock);
+		if (b.run) {
+			union slot *s = &run_slot(b.run)[b.idx];
+			b.run->slack -= s->state;
+			s->state = STATE_FREE;
+			run_put(b.run, b.idx);
+		} else {
+			_ba_medium_free(h, b.span);
+		}
+		_ba_os_unlock(&h->lock);
 	}
 }

@@ -40,7 +40,8 @@ static int check_ring(const struct run *r)
 	for (uint32_t i = 0; i < r->nblocks; i++) {
 		if (i >= r->given && run_slot(r)[i].state <= SLACK_MAX)
 			return 0;
-		free += i < r->given && run_slot(r)[i].state > SLACK_MAX;
+		free += i < r->given && run_slot(r)[i].state > SLACK_MAX &&
+			run_slot(r)[i].state != STATE_REMOTE;
 	}
 	return free == run_free_count(r);
 }
@@ -262,11 +263,18 @@ static int check_proc(void)
 	struct proc *pr = PROC;
 	size_t mapped = 0, kept = 0;
 
-	for (struct arena *a = pr->arenas, *prev = NULL; a; prev = a, a = a->next) {
-		if (arena_of(a->base) != a || (a->base & (ARENA_SIZE - 1)) || a->prev != prev || !a->heap)
-			return BAD_MAP;
-		mapped += ARENA_SIZE;
-	}
+	unsigned arenas = 0;
+
+	for (struct heap *h = pr->heaps_all; h; h = h->next_all)
+		for (struct arena *a = h->arenas_list, *prev = NULL; a; prev = a, a = a->next) {
+			if (arena_of(a->base) != a || (a->base & (ARENA_SIZE - 1)) || a->prev != prev ||
+			    a->heap != h)
+				return BAD_MAP;
+			mapped += ARENA_SIZE;
+			arenas++;
+		}
+	if (arenas != pr->arenas)
+		return BAD_MAP;
 	for (size_t i = 0; i < pr->large_cap; i++)
 		mapped += pr->large[i].addr ? pr->large[i].mapped : 0;
 	for (unsigned i = 0; i < LARGE_KEPT; i++)
@@ -280,15 +288,14 @@ static int check_proc(void)
 	return check_meta();
 }
 
-int _ba_heap_check(struct heap *h)
+static int heap_check(struct heap *h)
 {
 	struct tally t = { 0 };
 	size_t live = 0, req = 0, in_use = 0;
 	int err = check_proc();
 
-	for (struct arena *a = PROC->arenas; a && !err; a = a->next)
-		if (a->heap == h)
-			err = check_arena(h, a, &t);
+	for (struct arena *a = h->arenas_list; a && !err; a = a->next)
+		err = check_arena(h, a, &t);
 	if (err || (err = check_free_lists(h, &t)) || (err = check_bins(h, &t)) ||
 	    (err = check_large(h, &live, &req, &in_use)))
 		return err;
@@ -298,4 +305,16 @@ int _ba_heap_check(struct heap *h)
 			       h->big.in_use == in_use + t.medium_in_use
 		       ? OK
 		       : BAD_COUNTS;
+}
+
+/* The process's structures hold still under its locks; other heaps' only
+ * while their threads do not allocate (docs/DESIGN.md). */
+int _ba_heap_check(struct heap *h)
+{
+	_ba_os_lock(&_ba_locks[LOCK_PROC]);
+	_ba_os_lock(&_ba_locks[LOCK_META]);
+	int err = heap_check(h);
+	_ba_os_unlock(&_ba_locks[LOCK_META]);
+	_ba_os_unlock(&_ba_locks[LOCK_PROC]);
+	return err;
 }

@@ -37,14 +37,20 @@ static void heap_stats(struct heap *h, struct ba_stats *out)
  * Other heaps are untouched. */
 static void heap_release(struct heap *h)
 {
+	struct heap keep = *h;          /* who owns it and where it is listed stay */
+
 	_ba_runs_forget(h);
-	for (struct arena *a = PROC->arenas, *next; a; a = next) {
+	for (struct arena *a = h->arenas_list, *next; a; a = next) {
 		next = a->next;
-		if (a->heap == h)
-			_ba_arena_unmap(a);
+		_ba_arena_unmap(a);
 	}
 	_ba_large_release(h);
 	memset(h, 0, sizeof *h);
+	h->lock = keep.lock;
+	h->owned = keep.owned;
+	h->pool = keep.pool;
+	h->next_all = keep.next_all;
+	h->next_free = keep.next_free;
 }
 
 /* When no heap holds anything any more and none lives in metadata, the
@@ -56,6 +62,7 @@ static void proc_release_if_empty(void)
 
 	if (pr->arenas || pr->large_count || pr->heaps)
 		return;
+	_ba_os_lock(&_ba_locks[LOCK_META]);
 	for (struct meta_region *r = pr->regions, *next; r; r = next) {
 		next = r->next;
 		pr->vm.meta -= PAGE + r->size;
@@ -72,6 +79,7 @@ static void proc_release_if_empty(void)
 	pr->large_cap = 0;
 	memset(pr->unmapped, 0, sizeof pr->unmapped);
 	memset(pr->dropped, 0, sizeof pr->dropped);
+	_ba_os_unlock(&_ba_locks[LOCK_META]);
 }
 
 _Static_assert(sizeof(struct ba_stats) == 12 * sizeof(size_t),
@@ -82,19 +90,45 @@ void ba_init(void)
 	_ba_proc_init();
 }
 
+/* These act on the calling thread's heap.  ba_stats and ba_check only
+ * read it (a test seals the state, hooks.h), once the blocks other
+ * threads freed since its last slow path came back: NULL for a thread
+ * with no heap. */
+static struct heap *heap_to_read(void)
+{
+	struct heap *h = heap_current();
+
+	if ((const void *)h == (const void *)_ba_heap_none)
+		return NULL;
+	if (__atomic_load_n(&h->remote, __ATOMIC_RELAXED))
+		heap_leave(heap_enter());
+	return h;
+}
+
 void ba_stats(struct ba_stats *out)
 {
-	heap_stats(heap_current(), out);
+	struct heap *h = heap_to_read();
+
+	if (h)
+		heap_stats(h, out);
+	else
+		memset(out, 0, sizeof *out);
 }
 
 int ba_check(void)
 {
-	return _ba_heap_check(heap_current());
+	struct heap *h = heap_to_read();
+
+	return h ? _ba_heap_check(h) : 0;
 }
 
 void ba_release_all(void)
 {
-	heap_release(heap_current());
+	struct heap *h = heap_enter();
+
+	if (h)
+		heap_release(h);
+	heap_leave(h);
 	_ba_large_drop_kept();
 	proc_release_if_empty();
 }
@@ -118,46 +152,71 @@ struct ba_test_heap *ba_test_heap_new(void)
 {
 	struct heap *h = _ba_proc_init() ? NULL : _ba_meta_alloc(sizeof *h);
 
-	PROC->heaps += h != NULL;
+	if (h) {
+		h->pool = h->owned = 1;
+		__atomic_fetch_add(&PROC->heaps, 1, __ATOMIC_RELAXED);
+		_ba_heap_register(h);
+	}
 	return (struct ba_test_heap *)h;
 }
 
 void ba_test_heap_delete(struct ba_test_heap *t)
 {
-	heap_release((struct heap *)t);
+	struct heap *h = (struct heap *)t;
+
+	heap_release(h);
+	_ba_os_lock(&_ba_locks[LOCK_PROC]);
+	for (struct heap **link = &PROC->heaps_all; *link; link = &(*link)->next_all)
+		if (*link == h) {
+			*link = h->next_all;
+			break;
+		}
+	_ba_os_unlock(&_ba_locks[LOCK_PROC]);
 	_ba_meta_free(t, sizeof(struct heap));
-	PROC->heaps--;
+	__atomic_fetch_sub(&PROC->heaps, 1, __ATOMIC_RELAXED);
+}
+
+/* The caller acts as t's owner: what other heaps' free() gave back to t
+ * comes home first. */
+static struct heap *test_heap(struct ba_test_heap *t)
+{
+	struct heap *h = (struct heap *)t;
+
+	_ba_remote_collect(h);
+	return h;
 }
 
 void *ba_test_heap_malloc(struct ba_test_heap *t, size_t n)
 {
 	int zero;
 
-	return _ba_heap_alloc((struct heap *)t, n, 16, &zero);
+	return _ba_heap_alloc(test_heap(t), n, 16, &zero);
 }
 
 void ba_test_heap_free(struct ba_test_heap *t, void *p)
 {
-	_ba_block_free(_ba_heap_block((struct heap *)t, p, "free"));
+	struct heap *h = test_heap(t);
+
+	_ba_block_free(h, _ba_heap_block(h, p, "free"), p, "free");
 }
 
 size_t ba_test_heap_usable(struct ba_test_heap *t, void *p)
 {
-	return _ba_block_usable(_ba_heap_block((struct heap *)t, p, "malloc_usable_size"));
+	return _ba_block_usable(_ba_heap_block(test_heap(t), p, "malloc_usable_size"));
 }
 
 int ba_test_heap_check(struct ba_test_heap *t)
 {
-	return _ba_heap_check((struct heap *)t);
+	return _ba_heap_check(test_heap(t));
 }
 
 void ba_test_heap_stats(struct ba_test_heap *t, struct ba_stats *out)
 {
-	heap_stats((struct heap *)t, out);
+	heap_stats(test_heap(t), out);
 }
 
 void ba_test_heap_release(struct ba_test_heap *t)
 {
-	heap_release((struct heap *)t);
+	heap_release(test_heap(t));
 }
 #endif

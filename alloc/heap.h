@@ -32,6 +32,7 @@
 #define PURGE_WINDOW    4096            /* span operations after a purge that count as "at once" */
 #define DECAY_OPS       65536           /* span operations without growth that halve the growth */
 #define ARENAS_KEPT     1               /* empty arenas kept mapped */
+#define ORPHAN_DIRTY_MAX (256u << 10)   /* dirty bytes a heap no thread owns keeps */
 #define LARGE_KEPT      4               /* freed large mappings kept for reuse ... */
 #define LARGE_KEPT_MAX  (16u << 20)     /* ... up to this many bytes in all */
 #define META_REGION     (256u << 10)    /* metadata is carved from regions this big */
@@ -70,6 +71,7 @@
  * case that free checks with one compare; a non-zero slack means the byte
  * just past the request holds the block's canary. */
 enum {
+	STATE_REMOTE = 0xfffb,  /* freed by a thread of another heap, waiting for the owner (remote.c) */
 	STATE_FRESH = 0xfffc,   /* free, never handed out (its span was dirty) */
 	STATE_NONE = 0xfffd,    /* the slot past a run's last block: no block there */
 	STATE_ZERO = 0xfffe,    /* free, never handed out, and its span was clean: zero */
@@ -160,7 +162,7 @@ static inline size_t run_meta_size(uint32_t slots)
 _Static_assert(RUN_MAX_BLOCKS <= 0xffff && RUN_MAX_BLOCKS * 16 == RUN_BYTES,
 	       "a run's block index fits a ring entry (16 bits)");
 _Static_assert(RUN_BIG_BLOCKS * SMALL_MAX <= ARENA_SIZE / 4, "a run fits an arena four times");
-_Static_assert(SLACK_MAX < STATE_FRESH, "a live block's slack never reads as a free state");
+_Static_assert(SLACK_MAX < STATE_REMOTE, "a live block's slack never reads as a free state");
 _Static_assert(sizeof(union slot) == 4, "a slot is two 16-bit words");
 _Static_assert(QUARANTINE_MIN >= 1 && QUARANTINE_MAX <= 255 && QUARANTINE_MIN * 4 <= RUN_BIG_BLOCKS,
 	       "a run's window fits its byte and a quarter of its blocks");
@@ -193,11 +195,12 @@ struct page {
 	uint32_t npages;
 	uint16_t index;         /* this page's number in its arena, at a span's ends */
 	uint8_t dirty;
+	uint8_t remote;         /* a medium block's first page: freed by another heap's thread */
 };
 
 /* An arena: ARENA_SIZE bytes at base, aligned to their size, registered in
  * the process's map and owned by one heap, whose free spans are the only
- * ones that name its pages; it is empty when used is 0, and holds no live
+ * ones that name its pages and whose list (next, prev) holds it; it is empty when used is 0, and holds no live
  * block when used == idle + the pages of its empty head runs.  tab[i] is page i's run or kind descriptor:
  * one load from a pointer to its run, 8 bytes an entry on x86-64. */
 struct arena {
@@ -206,7 +209,7 @@ struct arena {
 	uint32_t used;                  /* pages in spans that are not free */
 	uint32_t idle;                  /* of used, pages of runs in place RUN_EMPTY */
 	uint32_t heads;                 /* of used, pages of runs in place RUN_HEAD */
-	struct arena *next, *prev;      /* every arena of the process */
+	struct arena *next, *prev;      /* every arena of its heap */
 	struct run *tab[ARENA_PAGES];
 	struct page pages[ARENA_PAGES];
 };
@@ -244,12 +247,22 @@ _Static_assert((META_REGION >> PAGE_SHIFT) <= 64, "a region's pages fit the purg
 /* ---- The process and its heaps ------------------------------------------ */
 
 /* What every heap shares.  vm holds the counts of kernel calls and of
- * mapped bytes, kept as they change (vm.c); kept_bytes is the part of the
- * dirty bytes that freed large mappings hold. */
+ * mapped bytes, kept as they change (vm.c, atomically); kept_bytes is the
+ * part of the dirty bytes that freed large mappings hold.
+ *
+ * Threads: the map, the dropped ring, the large table with kept[] and
+ * unmapped[], and the lists of heaps change under LOCK_PROC; the metadata
+ * allocator under LOCK_META, taken after LOCK_PROC when both are.  Readers
+ * of the map (free's fast path) take no lock: a leaf, once made, stays
+ * (purged leaves read as NULL), and an entry changes only when its arena
+ * comes or goes, when no live block is in it. */
 struct proc {
 	int ready;
 	uintptr_t secret;               /* the canaries' key, from the glue */
-	struct arena *arenas;
+	unsigned arenas;                /* arenas mapped, of every heap */
+	struct heap *heaps_all;         /* the heaps of threads, through heap.next_all */
+	struct heap *heaps_free;        /* those no thread owns, through heap.next_free */
+	int main_taken;                 /* _ba_state.main went to a thread once */
 	struct meta_region *regions;
 	char *meta_bump, *meta_end;
 	void *meta_free[META_BIG / 64 + 1];     /* freed metadata, by size / 64 */
@@ -295,6 +308,7 @@ _Static_assert(((size_t)1 << MAP_L2_BITS) < MAP_PURGED, "a leaf's count fits 16 
 struct heap {
 	struct run *bins[NCLASSES];
 	struct run *runs;
+	struct arena *arenas_list;              /* the arenas it owns */
 	struct page *free_spans[SPAN_SETS][FL_COUNT][1 << SL_BITS];
 	uint32_t fl_map[SPAN_SETS];
 	uint8_t sl_map[SPAN_SETS][FL_COUNT];
@@ -306,7 +320,21 @@ struct heap {
 	unsigned long grown_at;                 /* when the budget last grew or decayed */
 	size_t dirty_min;                       /* the least dirty since then */
 	size_t released;                        /* bytes purged or unmapped since the budget grew */
-	struct { size_t live, requested, in_use; } big;
+	struct { size_t live, requested, in_use; } big;        /* changed atomically: any
+								   thread frees a large block */
+	/* Threads (remote.c, thread.c).  A heap is used by its owner, the
+	 * thread whose control block names it: its fast paths take no lock,
+	 * its slow paths take the heap's lock, which no one else takes while
+	 * the owner lives but fork (to find every heap between operations).
+	 * remote is the only field other threads write: blocks they freed,
+	 * pushed with an atomic exchange, taken back by the owner.  A heap no
+	 * thread owns (owned 0) is changed only under its lock. */
+	void *remote;
+	int lock;
+	int owned;
+	int pool;                               /* a heap of an API of its own, no thread's:
+						   never adopted, left alone by fork */
+	struct heap *next_all, *next_free;
 };
 
 /* The process's state and the main heap share whole pages, so that
@@ -324,11 +352,37 @@ extern union ba_state _ba_state;
 #define KIND_MEDIUM     (&_ba_state.proc.kinds[1])
 #define KIND_INNER      (&_ba_state.proc.kinds[2])
 
-/* The heap that malloc and free of this thread use: the one way to reach
- * it.  There is one thread, so it is the main heap. */
+/* The heap that malloc and free of this thread use: one load through the
+ * thread pointer (os.h).  A thread whose heap could not be made has
+ * _ba_heap_none, whose bins are empty and which owns nothing, so that the
+ * fast paths send everything to the slow paths, which use heap_mine(). */
 static inline struct heap *heap_current(void)
 {
-	return &_ba_state.main;
+	return (struct heap *)_ba_os_tls_heap();
+}
+extern struct run *const _ba_heap_none[NCLASSES];
+struct heap *_ba_heap_mine(void);
+void _ba_remote_collect(struct heap *h);
+
+/* The caller's heap, locked, with what other threads freed taken back:
+ * the slow paths run between heap_enter and heap_leave.  NULL, with
+ * nothing locked, when the thread has no heap and none can be made. */
+static inline struct heap *heap_enter(void)
+{
+	struct heap *h = heap_current();
+
+	if (unlikely((const void *)h == (const void *)_ba_heap_none))
+		return _ba_heap_mine();
+	_ba_os_lock(&h->lock);
+	if (unlikely(__atomic_load_n(&h->remote, __ATOMIC_RELAXED) != NULL))
+		_ba_remote_collect(h);
+	return h;
+}
+
+static inline void heap_leave(struct heap *h)
+{
+	if (h)
+		_ba_os_unlock(&h->lock);
 }
 
 static inline size_t dirty_budget(const struct heap *h)
@@ -384,9 +438,22 @@ static inline int is_run(const struct run *r)
 	return r->magic != 0;
 }
 
-/* proc.c */
+/* proc.c: the process's locks, outside _ba_state so that sealing it
+ * (ba_test_seal) leaves them usable. */
+enum { LOCK_PROC, LOCK_META, LOCKS };
+extern int _ba_locks[LOCKS];
 int _ba_proc_init(void);
 int _ba_map_set(uintptr_t addr, struct arena *a);
+
+/* thread.c: heaps of threads.  _ba_heap_mine: heap_enter for a thread
+ * with no heap yet: one made or adopted now. */
+void _ba_heap_register(struct heap *h);
+void _ba_heap_attach(void);
+void _ba_heap_detach(void);
+
+/* remote.c: frees of another heap's blocks, and the owner's collection. */
+struct block;
+void _ba_remote_free(struct block *b, void *p);
 
 /* vm.c: the glue's calls, counted; _ba_vm_map also aligns. */
 void *_ba_vm_map(size_t len, size_t align);
@@ -414,11 +481,13 @@ void _ba_arena_unmap(struct arena *a);
 void _ba_tidy(struct heap *h, struct arena *a);
 int _ba_purge_span(struct heap *h, struct page *pg);
 void _ba_budget_undo(struct heap *h);
+void _ba_heap_trim(struct heap *h);
 
 /* small.c */
 uint32_t _ba_class_size(unsigned cls);
 struct run *_ba_bin_refill(struct heap *h, unsigned cls, size_t n);
 void _ba_run_trigger(struct run *r);
+void _ba_run_trigger_locked(struct run *r);
 int _ba_release_empty_runs(struct heap *h, struct arena *a);
 int _ba_arena_is_idle(struct heap *h, struct arena *a);
 void _ba_runs_forget(struct heap *h);
@@ -429,14 +498,15 @@ void _ba_medium_free(struct heap *h, struct page *pg);
 int _ba_medium_resize(struct heap *h, struct page *pg, size_t n);
 
 /* What is wrong with a pointer; block.c holds the messages. */
-enum misuse { MISUSE_FOREIGN, MISUSE_INTERIOR, MISUSE_DOUBLE, MISUSE_OVERFLOW, MISUSE_HEAP };
+enum misuse { MISUSE_NONE, MISUSE_FOREIGN, MISUSE_INTERIOR, MISUSE_DOUBLE, MISUSE_OVERFLOW, MISUSE_HEAP };
 
-/* large.c */
+/* large.c: under LOCK_PROC, each call whole; a block's entry is copied
+ * out (another thread may move entries), and found again by address. */
 void *_ba_large_alloc(struct heap *h, size_t n, size_t align, int *zero);
-struct large *_ba_large_find(const void *p);
-enum misuse _ba_large_misuse(const void *p);
-void _ba_large_free(struct large *l);
-void *_ba_large_realloc(struct large *l, size_t n);
+enum misuse _ba_large_get(const void *p, struct large *out);
+struct large *_ba_large_find(const void *p);    /* with LOCK_PROC held */
+void _ba_large_free(const void *p, const char *fn);
+void *_ba_large_realloc(const void *p, size_t n, const char *fn);
 void _ba_large_release(struct heap *h);
 void _ba_large_drop_kept(void);
 

@@ -2,8 +2,23 @@
  * a mapping each, found by address in the process's open-addressed table,
  * so free() checks the pointer without touching the block.  A few freed
  * mappings are kept for reuse by any heap (the hysteresis for large
- * ping-pong), and realloc moves a mapping with mremap instead of copying. */
+ * ping-pong), and realloc moves a mapping with mremap instead of copying.
+ *
+ * The table is the process's: every entry point takes LOCK_PROC for its
+ * whole work, and any thread may free a large block of any heap at once
+ * (the heap's counters change atomically).  Between calls an entry may
+ * move, so callers hold a copy and name the block by its address. */
 #include "run.h"
+
+static void lock(void)
+{
+	_ba_os_lock(&_ba_locks[LOCK_PROC]);
+}
+
+static void unlock(void)
+{
+	_ba_os_unlock(&_ba_locks[LOCK_PROC]);
+}
 
 static size_t slot_of(uintptr_t addr)
 {
@@ -28,9 +43,9 @@ struct large *_ba_large_find(const void *p)
 
 static void count(struct large *l, long sign)
 {
-	l->heap->big.live += (size_t)sign;
-	l->heap->big.requested += (size_t)sign * l->req;
-	l->heap->big.in_use += (size_t)sign * l->mapped;
+	__atomic_fetch_add(&l->heap->big.live, (size_t)sign, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&l->heap->big.requested, (size_t)sign * l->req, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&l->heap->big.in_use, (size_t)sign * l->mapped, __ATOMIC_RELAXED);
 }
 
 /* The empty slot where addr goes: the first on its probe run. */
@@ -118,7 +133,7 @@ static void *take_kept(size_t len, size_t align, size_t *mapped)
 	return NULL;
 }
 
-void *_ba_large_alloc(struct heap *h, size_t n, size_t align, int *zero)
+static void *large_alloc(struct heap *h, size_t n, size_t align, int *zero)
 {
 	size_t len = page_round(n ? n : 1), mapped = len;
 
@@ -131,6 +146,14 @@ void *_ba_large_alloc(struct heap *h, size_t n, size_t align, int *zero)
 	struct large e = { (uintptr_t)p, mapped, n, h };
 	table_put(&e);
 	canary_set((uintptr_t)p, n, mapped);
+	return p;
+}
+
+void *_ba_large_alloc(struct heap *h, size_t n, size_t align, int *zero)
+{
+	lock();
+	void *p = large_alloc(h, n, align, zero);
+	unlock();
 	return p;
 }
 
@@ -149,7 +172,7 @@ static int large_was_freed(const void *p)
 
 /* What a pointer that is no large block's start is: on the way to an
  * abort, so a scan of the whole table costs nothing. */
-enum misuse _ba_large_misuse(const void *p)
+static enum misuse large_misuse(const void *p)
 {
 	for (size_t i = 0; i < PROC->large_cap; i++)
 		if (PROC->large[i].addr && (uintptr_t)p - PROC->large[i].addr < PROC->large[i].mapped)
@@ -163,9 +186,27 @@ static void unmap_block(uintptr_t addr, size_t len)
 	PROC->unmapped[PROC->unmapped_next++ % (sizeof PROC->unmapped / sizeof PROC->unmapped[0])] = addr;
 }
 
+/* p's entry copied to *out, its canary checked: MISUSE_NONE, else what
+ * is wrong. */
+enum misuse _ba_large_get(const void *p, struct large *out)
+{
+	enum misuse m = MISUSE_NONE;
+
+	lock();
+	struct large *l = _ba_large_find(p);
+	if (!l)
+		m = large_misuse(p);
+	else if (!canary_intact(l->addr, l->req, l->mapped))
+		m = MISUSE_OVERFLOW;
+	else
+		*out = *l;
+	unlock();
+	return m;
+}
+
 /* Keeps the freed mapping for reuse, evicting the oldest kept ones while
  * there are LARGE_KEPT of them or more than LARGE_KEPT_MAX bytes. */
-void _ba_large_free(struct large *l)
+static void large_free(struct large *l)
 {
 	struct proc *pr = PROC;
 	struct large k = *l;
@@ -188,9 +229,22 @@ void _ba_large_free(struct large *l)
 	pr->kept_bytes += k.mapped;
 }
 
+/* Frees the block at p, which _ba_large_get found; another thread may
+ * have freed it since: then p is a double free, and only one of the two
+ * frees happens. */
+void _ba_large_free(const void *p, const char *fn)
+{
+	lock();
+	struct large *l = _ba_large_find(p);
+	if (!l)
+		_ba_os_misuse(fn, p, "double free");
+	large_free(l);
+	unlock();
+}
+
 /* realloc of a large block to n > MEDIUM_MAX: mremap may move the pages
  * without copying them.  NULL when the kernel cannot. */
-void *_ba_large_realloc(struct large *l, size_t n)
+static void *large_realloc(struct large *l, size_t n)
 {
 	size_t len = page_round(n);
 
@@ -216,21 +270,36 @@ void *_ba_large_realloc(struct large *l, size_t n)
 	return (void *)l->addr;
 }
 
+void *_ba_large_realloc(const void *p, size_t n, const char *fn)
+{
+	lock();
+	struct large *l = _ba_large_find(p);
+	if (!l)
+		_ba_os_misuse(fn, p, "double free");
+	void *q = large_realloc(l, n);
+	unlock();
+	return q;
+}
+
 /* Unmaps every large block of h. */
 void _ba_large_release(struct heap *h)
 {
+	lock();
 	for (size_t i = 0; i < PROC->large_cap; i++)
 		while (PROC->large[i].addr && PROC->large[i].heap == h) {
 			_ba_vm_unmap((void *)PROC->large[i].addr, PROC->large[i].mapped);
 			table_delete(&PROC->large[i]);
 		}
+	unlock();
 }
 
 /* Unmaps the kept mappings. */
 void _ba_large_drop_kept(void)
 {
+	lock();
 	while (PROC->kept[0].addr) {
 		_ba_vm_unmap((void *)PROC->kept[0].addr, PROC->kept[0].mapped);
 		kept_remove(0);
 	}
+	unlock();
 }

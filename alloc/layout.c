@@ -11,7 +11,8 @@
 void _ba_layout(void);
 void _ba_layout(void)
 {
-	OFFSET(STATE_BINS, union ba_state, main.bins);
+	DEFINE(TLS_HEAP, OS_TLS_HEAP);
+	OFFSET(HEAP_BINS, struct heap, bins);
 	OFFSET(STATE_MAP, union ba_state, proc.map);
 	OFFSET(STATE_SECRET, union ba_state, proc.secret);
 	OFFSET(ARENA_TAB, struct arena, tab);
@@ -24,6 +25,7 @@ void _ba_layout(void)
 	OFFSET(RUN_MAGIC, struct run, magic);
 	OFFSET(RUN_SIZE, struct run, size);
 	OFFSET(RUN_SLACK, struct run, slack);
+	OFFSET(RUN_HEAP, struct run, heap);
 	DEFINE(RUN_SLOT, sizeof(struct run));         /* run_slot() */
 	OFFSET(SLOT_STATE, union slot, state);
 	DEFINE(STATE_FREE, STATE_FREE);

@@ -10,7 +10,7 @@
  * a freed block of a slightly bigger class may serve (_ba_bin_refill). */
 static void *heap_alloc(struct heap *h, size_t n, size_t align, int *zero)
 {
-	if (n > PTRDIFF_MAX || _ba_proc_init())
+	if (!h || n > PTRDIFF_MAX || _ba_proc_init())
 		return NULL;
 	if (n <= SMALL_MAX && align <= PAGE) {
 		unsigned cls = size_class(n);
@@ -29,7 +29,8 @@ static void *heap_alloc(struct heap *h, size_t n, size_t align, int *zero)
 	return _ba_large_alloc(h, n, align > PAGE ? align : PAGE, zero);
 }
 
-/* Every allocation that fails sets errno to ENOMEM here, once. */
+/* Every allocation that fails sets errno to ENOMEM here, once; h is NULL
+ * when the thread has no heap and none could be made. */
 void *_ba_heap_alloc(struct heap *h, size_t n, size_t align, int *zero)
 {
 	void *p = heap_alloc(h, n, align, zero);
@@ -46,21 +47,27 @@ void *_ba_heap_alloc(struct heap *h, size_t n, size_t align, int *zero)
  * 60.3 instructions instead of 59.1 (make bench). */
 void *_ba_malloc_slow(size_t n)
 {
+	struct heap *h = heap_enter();
+	struct run *r;
+	void *p;
 	int zero;
 
-	if (n - 1 < SMALL_MAX && PROC->ready) {
-		struct run *r = _ba_bin_refill(heap_current(), class_of(n - 1), n);
-		if (r)
-			return run_take(r, r->head, n);
-	}
-	return _ba_heap_alloc(heap_current(), n, 16, &zero);
+	if (h && n - 1 < SMALL_MAX && (r = _ba_bin_refill(h, class_of(n - 1), n)))
+		p = run_take(r, r->head, n);
+	else
+		p = _ba_heap_alloc(h, n, 16, &zero);
+	heap_leave(h);
+	return p;
 }
 
+/* Blocks of another heap come here from the fast path too (their run's
+ * owner is not the caller's heap). */
 void _ba_free_slow(void *p)
 {
 	if (p)
-		_ba_block_free(_ba_block_of(p, "free"));
+		_ba_block_free(heap_current(), _ba_block_of(p, "free"), p, "free");
 }
+
 
 void *calloc(size_t nmemb, size_t size)
 {
@@ -71,7 +78,9 @@ void *calloc(size_t nmemb, size_t size)
 		_ba_os_set_errno(OS_ENOMEM);
 		return NULL;
 	}
-	void *p = _ba_heap_alloc(heap_current(), n, 16, &zero);
+	struct heap *h = heap_enter();
+	void *p = _ba_heap_alloc(h, n, 16, &zero);
+	heap_leave(h);
 	if (p && !zero)
 		memset(p, 0, n);
 	return p;
@@ -82,10 +91,8 @@ size_t malloc_usable_size(void *p)
 	return p ? _ba_block_usable(_ba_block_of(p, "malloc_usable_size")) : 0;
 }
 
-/* Tries to keep the block where it is: within its size class, within its
- * pages (or the free pages after them), or by mremap for a large block
- * that stays large.  NULL when it must move to another kind of block. */
-static void *resize_in_place(struct block b, void *p, size_t n)
+/* resize_in_place for a block of the caller's heap, which it holds. */
+static void *resize_own(struct block b, void *p, size_t n)
 {
 	if (b.run) {
 		struct run *r = b.run;
@@ -97,9 +104,23 @@ static void *resize_in_place(struct block b, void *p, size_t n)
 		canary_set((uintptr_t)p, n, r->size);
 		return p;
 	}
-	if (b.span)     /* it stays a span down to GROW_SPAN_MIN, and may grow past MEDIUM_MAX */
-		return n > GROW_SPAN_MIN && !_ba_medium_resize(b.heap, b.span, n) ? p : NULL;
-	return n > MEDIUM_MAX ? _ba_large_realloc(b.large, n) : NULL;
+	/* a span stays one down to GROW_SPAN_MIN, and may grow past MEDIUM_MAX */
+	return n > GROW_SPAN_MIN && !_ba_medium_resize(b.heap, b.span, n) ? p : NULL;
+}
+
+/* Tries to keep the block where it is: within its size class, within its
+ * pages (or the free pages after them), or by mremap for a large block
+ * that stays large.  NULL when it must move to another kind of block. */
+static void *resize_in_place(struct block b, void *p, size_t n)
+{
+	if (b.large.addr)
+		return n > MEDIUM_MAX ? _ba_large_realloc(p, n, "realloc") : NULL;
+	if (b.heap != heap_current())
+		return NULL;    /* another heap's pages: only its owner changes them */
+	struct heap *h = heap_enter();
+	void *q = resize_own(b, p, n);
+	heap_leave(h);
+	return q;
 }
 
 /* Where realloc moves a block it grows: past GROW_SPAN_MIN, to pages of
@@ -111,7 +132,9 @@ static void *grow_to(size_t n)
 	int zero;
 
 	if (n > GROW_SPAN_MIN && n <= MEDIUM_MAX) {
-		void *q = _ba_medium_alloc(heap_current(), n, 16, &zero);
+		struct heap *h = heap_enter();
+		void *q = h ? _ba_medium_alloc(h, n, 16, &zero) : NULL;
+		heap_leave(h);
 		if (q)
 			return q;
 	}
@@ -124,7 +147,7 @@ void *realloc(void *p, size_t n)
 		return malloc(n);
 	struct block b = _ba_block_of(p, "realloc");
 	if (n == 0) {                           /* glibc: free, return NULL */
-		_ba_block_free(b);
+		_ba_block_free(heap_current(), b, p, "realloc");
 		return NULL;
 	}
 	if (n > PTRDIFF_MAX) {
@@ -139,9 +162,9 @@ void *realloc(void *p, size_t n)
 		return NULL;
 	memcpy(q, p, old < n ? old : n);
 	if (b.run)      /* p kept its run alive through malloc */
-		_ba_block_let_go(b);
+		_ba_block_let_go(heap_current(), b, p);
 	else
-		free(p);        /* not _ba_block_free(b): malloc may have moved the large table */
+		free(p);        /* checked again: it may have moved (mremap) or gone meanwhile */
 	return q;
 }
 

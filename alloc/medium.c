@@ -20,6 +20,7 @@ static void count(struct heap *h, struct page *pg, long sign)
 static void set_request(struct page *pg, size_t n)
 {
 	pg->u.req = n;
+	pg->remote = 0;         /* a stale mark of a double free caught since (remote.c) */
 	canary_set(page_addr(pg), n, span_bytes(pg));
 }
 

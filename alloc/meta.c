@@ -78,7 +78,7 @@ static void count_pages(struct meta_region *r, void *p, size_t size, int sign)
  * their size or the bump region: barealloc asks for few distinct sizes,
  * so nothing is lost to rounding.  The memory comes zeroed: a reused piece
  * is cleared but where its pages were purged, which read as zero. */
-void *_ba_meta_alloc(size_t size)
+static void *meta_alloc(size_t size)
 {
 	struct proc *pr = PROC;
 
@@ -115,7 +115,7 @@ void *_ba_meta_alloc(size_t size)
 }
 
 /* A freed piece keeps the free-list link in its first word. */
-void _ba_meta_free(void *p, size_t size)
+static void meta_free(void *p, size_t size)
 {
 	size = (size + 63) & ~(size_t)63;
 	if (size > META_BIG) {
@@ -203,7 +203,7 @@ static void purge_leaves(void)
 /* Gives back what no metadata uses (see the top of the file), once
  * META_REGION bytes were freed since it last did, or a leaf went idle:
  * then the walk of the free lists costs little beside what it returns. */
-void _ba_meta_purge(void)
+static void meta_purge(void)
 {
 	struct proc *pr = PROC;
 
@@ -226,4 +226,30 @@ void _ba_meta_purge(void)
 		region_drop(r);
 	}
 	purge_leaves();
+}
+
+/* The locked entry points: LOCK_META for the pieces; a purge also reads
+ * and writes the map's leaf counts, which LOCK_PROC guards, taken first. */
+void *_ba_meta_alloc(size_t size)
+{
+	_ba_os_lock(&_ba_locks[LOCK_META]);
+	void *p = meta_alloc(size);
+	_ba_os_unlock(&_ba_locks[LOCK_META]);
+	return p;
+}
+
+void _ba_meta_free(void *p, size_t size)
+{
+	_ba_os_lock(&_ba_locks[LOCK_META]);
+	meta_free(p, size);
+	_ba_os_unlock(&_ba_locks[LOCK_META]);
+}
+
+void _ba_meta_purge(void)
+{
+	_ba_os_lock(&_ba_locks[LOCK_PROC]);
+	_ba_os_lock(&_ba_locks[LOCK_META]);
+	meta_purge();
+	_ba_os_unlock(&_ba_locks[LOCK_META]);
+	_ba_os_unlock(&_ba_locks[LOCK_PROC]);
 }

@@ -5,6 +5,7 @@
 /* Zero, in .bss: the main heap is empty, and its first malloc takes the
  * slow path, which starts the process up. */
 union ba_state _ba_state __attribute__((aligned(4096)));
+int _ba_locks[LOCKS];
 
 /* The glue's page size must be the one the page tables are built for
  * (x86 Linux has no other); without it barealloc refuses to start, and
@@ -12,20 +13,23 @@ union ba_state _ba_state __attribute__((aligned(4096)));
 int _ba_proc_init(void)
 {
 	struct proc *p = PROC;
+	int ok = 1;
 
-	if (p->ready)
+	if (__atomic_load_n(&p->ready, __ATOMIC_ACQUIRE))
 		return 0;
-	if (_ba_os_page_size() != PAGE)
-		return -1;
-	_ba_os_random(&p->secret, sizeof p->secret);
-	p->ready = 1;
-	return 0;
+	_ba_os_lock(&_ba_locks[LOCK_PROC]);
+	if (!p->ready && (ok = _ba_os_page_size() == PAGE)) {
+		_ba_os_random(&p->secret, sizeof p->secret);
+		__atomic_store_n(&p->ready, 1, __ATOMIC_RELEASE);
+	}
+	_ba_os_unlock(&_ba_locks[LOCK_PROC]);
+	return ok ? 0 : -1;
 }
 
 /* Registers arena a at addr in the map, or clears the entry (a NULL);
  * a leaf is metadata, made on first use, and counts the arenas it names
  * (struct proc).  -1 when it cannot be made. */
-int _ba_map_set(uintptr_t addr, struct arena *a)
+static int map_set(uintptr_t addr, struct arena *a)
 {
 	struct proc *pr = PROC;
 	size_t l1 = (uint64_t)addr >> MAP_L1_SHIFT;
@@ -33,9 +37,14 @@ int _ba_map_set(uintptr_t addr, struct arena *a)
 	uint16_t *live = &pr->map_live[l1];
 	int fresh = !*leaf;
 
-	if (fresh && !(*leaf = _ba_meta_alloc(sizeof(struct arena *) << MAP_L2_BITS)))
-		return -1;
-	(*leaf)[(addr >> ARENA_SHIFT) & (((uintptr_t)1 << MAP_L2_BITS) - 1)] = a;
+	if (fresh) {
+		struct arena **made = _ba_meta_alloc(sizeof(struct arena *) << MAP_L2_BITS);
+		if (!made)
+			return -1;
+		__atomic_store_n(leaf, made, __ATOMIC_RELEASE);        /* lock-free readers */
+	}
+	__atomic_store_n(&(*leaf)[(addr >> ARENA_SHIFT) & (((uintptr_t)1 << MAP_L2_BITS) - 1)], a,
+			 __ATOMIC_RELEASE);
 	if (!a) {
 		if (!--*live)
 			pr->leaves_idle++;      /* its pages go at the next purge (meta.c) */
@@ -47,4 +56,12 @@ int _ba_map_set(uintptr_t addr, struct arena *a)
 		++*live;
 	}
 	return 0;
+}
+
+int _ba_map_set(uintptr_t addr, struct arena *a)
+{
+	_ba_os_lock(&_ba_locks[LOCK_PROC]);
+	int r = map_set(addr, a);
+	_ba_os_unlock(&_ba_locks[LOCK_PROC]);
+	return r;
 }

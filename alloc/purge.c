@@ -55,9 +55,9 @@ static int drop_idle_arenas(struct heap *h, size_t keep)
 {
 	int dropped = 0;
 
-	for (struct arena *a = PROC->arenas, *next; a; a = next) {
+	for (struct arena *a = h->arenas_list, *next; a; a = next) {
 		next = a->next;
-		if (a->heap != h || !_ba_arena_is_idle(h, a))
+		if (!_ba_arena_is_idle(h, a))
 			continue;
 		if (keep) {
 			keep--;
@@ -105,6 +105,23 @@ static void purge(struct heap *h)
 	_ba_release_empty_runs(h, NULL);
 	drop_idle_arenas(h, ARENAS_KEPT);
 	purge_spans(h);
+	h->last_purge = h->span_ops ? h->span_ops : 1;
+	_ba_meta_purge();
+}
+
+/* h's thread ends: everything it kept for reuse goes back (its empty
+ * runs and arenas, its dirty pages), so that a heap no thread uses holds
+ * its live blocks and little else. */
+void _ba_heap_trim(struct heap *h)
+{
+	struct page *pg;
+
+	episode(h);
+	_ba_release_empty_runs(h, NULL);
+	drop_idle_arenas(h, 0);
+	while ((pg = biggest_dirty(h)))
+		if (_ba_purge_span(h, pg))
+			break;
 	h->last_purge = h->span_ops ? h->span_ops : 1;
 	_ba_meta_purge();
 }

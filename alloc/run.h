@@ -115,7 +115,8 @@ static inline void *run_take(struct run *r, uint32_t head, size_t n)
 	uint32_t size = r->size, slack = size - (uint32_t)n;
 	uintptr_t p = r->base + (uintptr_t)idx * size;
 
-	r->head = head + 1;
+	r->head = head + 1;     /* before the state: a fork in between loses the block */
+	__atomic_signal_fence(__ATOMIC_RELEASE);
 	run_slot(r)[idx].state = (uint16_t)slack;
 	if (unlikely(slack)) {
 		r->slack += slack;
@@ -124,16 +125,27 @@ static inline void *run_take(struct run *r, uint32_t head, size_t n)
 	return (void *)p;
 }
 
-/* Gives block idx back to r, whose state word the caller has set free. */
-static inline void run_put(struct run *r, uintptr_t idx)
+/* Gives block idx back to r, whose state word the caller has set free;
+ * fire is _ba_run_trigger, or on the fast path, where the heap is not
+ * locked, _ba_run_trigger_locked. */
+static inline void run_put_to(struct run *r, uintptr_t idx, void (*fire)(struct run *))
 {
 	uint32_t tail = r->tail;
 
+	/* The entry is written before tail moves past it: a fork in the
+	 * middle leaves the child a block lost, never a stale entry in the
+	 * ring (docs/DESIGN.md, Threads). */
+	run_slot(r)[tail & r->mask].ring = (uint16_t)idx;
+	__atomic_signal_fence(__ATOMIC_RELEASE);
 	r->tail = tail + 1;
 	r->gate++;
-	run_slot(r)[tail & r->mask].ring = (uint16_t)idx;
 	if (unlikely(tail == r->trigger))
-		_ba_run_trigger(r);
+		fire(r);
+}
+
+static inline void run_put(struct run *r, uintptr_t idx)
+{
+	run_put_to(r, idx, _ba_run_trigger);
 }
 
 /* The state of the block at r's ring head (r has a free block). */
@@ -154,14 +166,15 @@ static inline size_t run_bytes(const struct run *r)
 
 /* ---- The choke point (block.c) ------------------------------------------ */
 
-/* What a pointer is: a block of a run, a medium span or a large mapping,
- * exactly one of run, span and large set, and the heap that owns it. */
+/* What a pointer is: a block of a run, a medium span or a large mapping
+ * (a copy of its entry), exactly one of run, span and large.addr set, and
+ * the heap that owns it. */
 struct block {
 	struct heap *heap;
 	struct run *run;
 	uint32_t idx;
 	struct page *span;
-	struct large *large;
+	struct large large;
 };
 
 #pragma GCC visibility push(hidden)
@@ -170,8 +183,8 @@ struct block {
 struct block _ba_block_of(const void *p, const char *fn);
 struct block _ba_heap_block(struct heap *h, const void *p, const char *fn);
 size_t _ba_block_usable(struct block b);
-void _ba_block_free(struct block b);
-void _ba_block_let_go(struct block b);
+void _ba_block_free(struct heap *h, struct block b, void *p, const char *fn);
+void _ba_block_let_go(struct heap *h, struct block b, void *p);
 #pragma GCC visibility pop
 
 #endif

@@ -324,6 +324,16 @@ void _ba_run_trigger(struct run *r)
 		_ba_tidy(h, run_arena(r));
 }
 
+/* The trigger from free's fast path, which holds no lock. */
+void _ba_run_trigger_locked(struct run *r)
+{
+	struct heap *h = r->heap;
+
+	_ba_os_lock(&h->lock);
+	_ba_run_trigger(r);
+	_ba_os_unlock(&h->lock);
+}
+
 /* Every run of h (in arena a, or anywhere for a NULL) with no live block
  * goes, the heads too, so that their pages serve whatever comes next and
  * do not pin otherwise empty arenas: at a purge, when resident pages are
@@ -373,18 +383,19 @@ int _ba_arena_is_idle(struct heap *h, struct arena *a)
  * small steps through the classes leaves one run's pages behind, reused
  * by the next class's run, not one run per class.  (The quarantine ends
  * with the run: docs/DESIGN.md, "Reuse and the double-free window".) */
-void _ba_block_let_go(struct block b)
+void _ba_block_let_go(struct heap *h, struct block b, void *p)
 {
 	struct run *r = b.run;
 
-	if (r->place == RUN_FULL || run_free_count(r) + 1 != r->given) {
-		_ba_block_free(b);
+	if (r->heap != h || r->place == RUN_FULL || run_free_count(r) + 1 != r->given) {
+		_ba_block_free(h, b, p, "realloc");
 		return;
 	}
-	struct heap *h = r->heap;
 	struct arena *a = run_arena(r);
+	_ba_os_lock(&h->lock);
 	run_drop(r);            /* its slots go with it: no need to mark the block */
 	_ba_tidy(h, a);
+	_ba_os_unlock(&h->lock);
 }
 
 /* Forgets every run of h, whose arenas are about to be unmapped. */

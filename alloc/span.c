@@ -109,10 +109,11 @@ static struct arena *arena_new(struct heap *h)
 	a->pages[0].dirty = CLEAN;
 	free_insert(h, a->pages);
 	h->arenas++;
-	a->next = PROC->arenas;
+	a->next = h->arenas_list;
 	if (a->next)
 		a->next->prev = a;
-	PROC->arenas = a;
+	h->arenas_list = a;
+	__atomic_fetch_add(&PROC->arenas, 1, __ATOMIC_RELAXED);
 	return a;
 }
 
@@ -122,10 +123,11 @@ void _ba_arena_unmap(struct arena *a)
 	if (a->prev)
 		a->prev->next = a->next;
 	else
-		PROC->arenas = a->next;
+		a->heap->arenas_list = a->next;
 	if (a->next)
 		a->next->prev = a->prev;
 	a->heap->arenas--;
+	__atomic_fetch_sub(&PROC->arenas, 1, __ATOMIC_RELAXED);
 	_ba_map_set(a->base, NULL);     /* the leaf exists: this cannot fail */
 	_ba_vm_unmap((void *)a->base, ARENA_SIZE);
 	_ba_meta_free(a, sizeof *a);
@@ -148,7 +150,9 @@ void _ba_arena_drop(struct heap *h, struct arena *a)
 {
 	for (struct page *pg = a->pages; pg < a->pages + ARENA_PAGES; pg += pg->npages)
 		free_remove(h, pg);
+	_ba_os_lock(&_ba_locks[LOCK_PROC]);
 	PROC->dropped[PROC->dropped_next++ % DROPPED_KEPT] = a->base;
+	_ba_os_unlock(&_ba_locks[LOCK_PROC]);
 	h->released += ARENA_SIZE;
 	_ba_arena_unmap(a);
 }

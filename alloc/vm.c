@@ -36,11 +36,20 @@ static int injected_failure(void)
 #define fail_purges 0
 #endif
 
+/* Every thread counts here: atomically, with no lock. */
+static void tally(unsigned long *calls)
+{
+	__atomic_fetch_add(calls, 1, __ATOMIC_RELAXED);
+}
+
 static void count_mapped(long delta)
 {
-	PROC->vm.mapped += delta;
-	if (PROC->vm.mapped > PROC->vm.mapped_peak)
-		PROC->vm.mapped_peak = PROC->vm.mapped;
+	size_t now = __atomic_add_fetch(&PROC->vm.mapped, (size_t)delta, __ATOMIC_RELAXED);
+	size_t peak = __atomic_load_n(&PROC->vm.mapped_peak, __ATOMIC_RELAXED);
+
+	while (now > peak && !__atomic_compare_exchange_n(&PROC->vm.mapped_peak, &peak, now, 1,
+							  __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
 }
 
 /* Over-maps by align - PAGE and trims both ends when the kernel's address
@@ -52,17 +61,17 @@ void *_ba_vm_map(size_t len, size_t align)
 
 	if (len + extra < len || len + extra > PTRDIFF_MAX || injected_failure())
 		return NULL;
-	PROC->vm.mmap++;
+	tally(&PROC->vm.mmap);
 	char *start = _ba_os_map(len + extra);
 	if (!start)
 		return NULL;
 	uintptr_t s = (uintptr_t)start, aligned = (s + align - 1) & ~(uintptr_t)(align - 1);
 	if (aligned > s) {
-		PROC->vm.munmap++;
+		tally(&PROC->vm.munmap);
 		_ba_os_unmap(start, aligned - s);
 	}
 	if (s + extra > aligned) {
-		PROC->vm.munmap++;
+		tally(&PROC->vm.munmap);
 		_ba_os_unmap((void *)(aligned + len), s + extra - aligned);
 	}
 	count_mapped((long)len);
@@ -71,7 +80,7 @@ void *_ba_vm_map(size_t len, size_t align)
 
 void _ba_vm_unmap(void *p, size_t len)
 {
-	PROC->vm.munmap++;
+	tally(&PROC->vm.munmap);
 	_ba_os_unmap(p, len);
 	count_mapped(-(long)len);
 }
@@ -80,7 +89,7 @@ void *_ba_vm_remap(void *p, size_t old, size_t len)
 {
 	if (len > old && injected_failure())
 		return NULL;
-	PROC->vm.mremap++;
+	tally(&PROC->vm.mremap);
 	void *q = _ba_os_remap(p, old, len);
 	if (q)
 		count_mapped((long)len - (long)old);
@@ -90,6 +99,6 @@ void *_ba_vm_remap(void *p, size_t old, size_t len)
 /* 0 when the pages were given back and read as zero now. */
 int _ba_vm_purge(void *p, size_t len)
 {
-	PROC->vm.madvise++;
+	tally(&PROC->vm.madvise);
 	return fail_purges ? -1 : _ba_os_purge(p, len);
 }

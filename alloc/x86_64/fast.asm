@@ -7,24 +7,27 @@
 ; Registers (System V): rdi = the argument, rax = the result; rcx, rdx,
 ; rsi are scratch.  Neither function makes a stack frame: the slow paths
 ; are tail calls with the argument still in rdi.  Addresses of _ba_state
-; are absolute: the static library is linked at a fixed address.
+; are absolute: the static library is linked at a fixed address.  The
+; caller's heap is the word TLS_HEAP of its thread control block, at
+; %fs:TLS_HEAP (alloc/os.h).
 %include "barealloc.inc"
 %include "layout.inc"
 
-extern _ba_state, _ba_malloc_slow, _ba_free_slow, _ba_run_trigger
+extern _ba_state, _ba_malloc_slow, _ba_free_slow, _ba_run_trigger_locked
 
 %define RUN_STATE(i) RUN_SLOT + SLOT_STATE + i * 4
 
 ; void *malloc(size_t n)
-; Budget: 21 instructions up to 256 bytes, 28 up to 64 KiB, ret included
-; (callgrind; with free, 55 and 62 per pair in make bench).
+; Budget: 22 instructions up to 256 bytes, 29 up to 64 KiB, ret included
+; (callgrind; with free, 59 and 66 per pair in make bench).
 BA_FUNC malloc
 	lea	rax, [rdi - 1]          ; m = n - 1; n = 0 wraps to the slow path
 	cmp	rax, 255
 	ja	.above_256
 	shr	eax, 4                  ; the class: 16-byte steps
 .class:
-	mov	rcx, [_ba_state + STATE_BINS + rax * 8]       ; r, the head run
+	mov	rcx, [fs:TLS_HEAP]      ; the caller's heap
+	mov	rcx, [rcx + HEAP_BINS + rax * 8]       ; r, the head run
 	test	rcx, rcx
 	jz	.slow                   ; no run yet
 	mov	eax, [rcx + RUN_HEAD]
@@ -64,8 +67,8 @@ BA_FUNC malloc
 BA_END
 
 ; void free(void *p)
-; Budget: 34 instructions: the map 17, index and block-start test 5, state
-; 3, ring, gate and trigger 8, ret.
+; Budget: 37 instructions: the map 17, index and block-start test 5, owner
+; 3, state 3, ring, gate and trigger 8, ret.
 BA_FUNC free
 	mov	rax, rdi
 	shr	rax, MAP_L1_SHIFT
@@ -89,21 +92,24 @@ BA_FUNC free
 	mul	qword [rcx + RUN_MAGIC] ; rdx = the index, rax < magic for a block start
 	cmp	rax, [rcx + RUN_MAGIC]
 	jae	.slow
+	mov	rax, [fs:TLS_HEAP]
+	cmp	rax, [rcx + RUN_HEAP]
+	jne	.slow                   ; another heap's block: a remote free
 	cmp	word [rcx + RUN_STATE(rdx)], 0
 	jne	.slow                   ; free, past the last block, or slack to check
 	or	dword [rcx + RUN_SLOT + rdx * 4], STATE_FREE << 16
 	mov	eax, [rcx + RUN_TAIL]
-	add	dword [rcx + RUN_TAIL], 1
-	add	dword [rcx + RUN_GATE], 1       ; the oldest quarantined block comes out
 	mov	esi, eax
 	and	esi, [rcx + RUN_MASK]
-	mov	[rcx + RUN_SLOT + rsi * 4], dx  ; ring[tail & mask] = idx
+	mov	[rcx + RUN_SLOT + rsi * 4], dx  ; ring[tail & mask] = idx, before tail moves (fork)
+	add	dword [rcx + RUN_TAIL], 1
+	add	dword [rcx + RUN_GATE], 1       ; the oldest quarantined block comes out
 	cmp	eax, [rcx + RUN_TRIGGER]
 	je	.trigger                ; (the old tail)
 	ret
 .trigger:
 	mov	rdi, rcx
-	jmp	_ba_run_trigger
+	jmp	_ba_run_trigger_locked  ; the slow path: under the heap's lock
 .slow:
 	jmp	_ba_free_slow           ; the choke point, with p in rdi
 BA_END

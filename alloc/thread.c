@@ -1,0 +1,138 @@
+/* Heaps of threads.  Each thread gets a heap before its code runs: the
+ * main thread _ba_state.main, another a heap some thread left, or a new
+ * one in metadata.  A thread that ends gives back what its heap kept for
+ * reuse and leaves it, with its live blocks, for the next thread to
+ * adopt; meanwhile any thread may free those blocks (remote.c).  And
+ * fork's hooks, which hold every lock across the fork. */
+#include "run.h"
+
+/* A heap with no run, for a thread whose heap could not be made: all its
+ * mallocs and frees take the slow paths, which try again. */
+struct run *const _ba_heap_none[NCLASSES];
+
+static void lock(int l)
+{
+	_ba_os_lock(&_ba_locks[l]);
+}
+
+static void unlock(int l)
+{
+	_ba_os_unlock(&_ba_locks[l]);
+}
+
+static int is_none(struct heap *h)
+{
+	return (const void *)h == (const void *)_ba_heap_none;
+}
+
+/* Links a heap made now into the process's list (check.c, fork). */
+void _ba_heap_register(struct heap *h)
+{
+	lock(LOCK_PROC);
+	h->next_all = PROC->heaps_all;
+	PROC->heaps_all = h;
+	unlock(LOCK_PROC);
+}
+
+static struct heap *adopt(void)
+{
+	struct proc *pr = PROC;
+	struct heap *h;
+	int made = 0;
+
+	lock(LOCK_PROC);
+	if ((h = pr->heaps_free))
+		pr->heaps_free = h->next_free;
+	else if (!pr->main_taken)
+		h = &_ba_state.main, pr->main_taken = made = 1;
+	unlock(LOCK_PROC);
+	if (!h) {
+		if (!(h = _ba_meta_alloc(sizeof *h)))
+			return NULL;
+		__atomic_fetch_add(&pr->heaps, 1, __ATOMIC_RELAXED);
+		made = 1;
+	}
+	if (made)
+		_ba_heap_register(h);
+	_ba_os_lock(&h->lock);          /* a thread collecting for it finishes first */
+	__atomic_store_n(&h->owned, 1, __ATOMIC_SEQ_CST);
+	_ba_os_unlock(&h->lock);
+	return h;
+}
+
+void _ba_heap_attach(void)
+{
+	struct heap *h = _ba_proc_init() ? NULL : adopt();
+
+	_ba_os_tls_heap_set(h ? h : (struct heap *)_ba_heap_none);
+	if (h)
+		_ba_remote_collect(h);
+}
+
+struct heap *_ba_heap_mine(void)
+{
+	_ba_heap_attach();
+	return is_none(heap_current()) ? NULL : heap_enter();
+}
+
+/* The thread ends: its heap keeps only live blocks, and goes on the list
+ * of heaps to adopt.  A remote free that saw it owned before it was left
+ * is collected here, under the lock; one after, by the freeing thread. */
+void _ba_heap_detach(void)
+{
+	struct heap *h = heap_current();
+
+	if (is_none(h))
+		return;
+	_ba_os_tls_heap_set((struct heap *)_ba_heap_none);
+	_ba_os_lock(&h->lock);
+	_ba_remote_collect(h);
+	_ba_heap_trim(h);
+	__atomic_store_n(&h->owned, 0, __ATOMIC_SEQ_CST);
+	_ba_remote_collect(h);
+	_ba_os_unlock(&h->lock);
+	lock(LOCK_PROC);
+	h->next_free = PROC->heaps_free;
+	PROC->heaps_free = h;
+	unlock(LOCK_PROC);
+}
+
+/* fork: every heap's lock, then the process's, in the order the other
+ * paths take them (a heap's, then LOCK_PROC, then LOCK_META); a thread
+ * holds at most its own heap's lock while it waits for another lock.  A
+ * heap made during the walk stays unlocked: its thread may be inside its
+ * first malloc at the fork (docs/DESIGN.md). */
+void ba_fork_prepare(void)
+{
+	for (struct heap *h = __atomic_load_n(&PROC->heaps_all, __ATOMIC_ACQUIRE); h; h = h->next_all)
+		_ba_os_lock(&h->lock);
+	lock(LOCK_PROC);
+	lock(LOCK_META);
+}
+
+void ba_fork_parent(void)
+{
+	unlock(LOCK_META);
+	unlock(LOCK_PROC);
+	for (struct heap *h = PROC->heaps_all; h; h = h->next_all)
+		_ba_os_unlock(&h->lock);
+}
+
+/* Only the forking thread lives on in the child: the heaps of the others
+ * are left for adoption.  A thread that was inside malloc or free at the
+ * fork leaves its heap as it was at that instant (docs/DESIGN.md). */
+void ba_fork_child(void)
+{
+	struct heap *mine = heap_current();
+
+	for (int l = 0; l < LOCKS; l++)
+		_ba_locks[l] = 0;
+	for (struct heap *h = PROC->heaps_all; h; h = h->next_all) {
+		h->lock = 0;
+		if (h == mine || h->pool || !h->owned)
+			continue;
+		h->owned = 0;
+		h->next_free = PROC->heaps_free;
+		PROC->heaps_free = h;
+	}
+}
