@@ -127,6 +127,65 @@ static void *worker(void *arg)
 	return arg;
 }
 
+/* Many short threads: each allocates SHORT_BLOCKS blocks, frees half and
+ * leaves the rest to the main thread, then ends.  Their heaps are left and
+ * adopted again and again: the mapped bytes must not grow with the number
+ * of threads. */
+#define SHORT_THREADS 1000
+#define SHORT_BLOCKS  40
+
+static void *short_lived(void *arg)
+{
+	void **keep = arg;
+	uint64_t rng = seed ^ (uintptr_t)arg;
+
+	for (int i = 0; i < SHORT_BLOCKS; i++) {
+		size_t n = 1 + t_rand(&rng) % (i % 10 ? 2000 : 100000);
+		unsigned char *p = malloc(n);
+		if (!p) {
+			count_failure(1);
+			continue;
+		}
+		p[0] = p[n - 1] = (unsigned char)i;
+		if (i % 2)
+			free(p);
+		else
+			keep[i / 2] = p;
+	}
+	return 0;
+}
+
+static void short_threads(void)
+{
+	static void *kept[4][SHORT_BLOCKS / 2];
+	struct ba_stats st;
+	size_t mapped_at_100 = 0;
+	int ok = 1;
+
+	for (int done = 0; done < SHORT_THREADS; done += 4) {
+		struct ba_thread *t[4];
+		for (int i = 0; i < 4; i++)
+			ok &= ba_thread_create(&t[i], short_lived, kept[i]) == 0;
+		for (int i = 0; i < 4; i++)
+			ok &= ba_thread_join(t[i], 0) == 0;
+		for (int i = 0; i < 4; i++)
+			for (int k = 0; k < SHORT_BLOCKS / 2; k++) {
+				free(kept[i][k]);       /* a block of a heap no thread owns now */
+				kept[i][k] = 0;
+			}
+		if (done + 4 == 100) {
+			ba_stats(&st);
+			mapped_at_100 = st.mapped;
+		}
+	}
+	ba_stats(&st);
+	T_TRUE(t_name("", SHORT_THREADS, " short threads, each leaving blocks to the main thread"), ok);
+	t_s("#"), t_kib(" mapped after 100 short threads ", mapped_at_100), t_kib(", after 1000 ", st.mapped), t_nl();
+	T_TRUE("... the mapped bytes do not grow with the number of threads (heaps are adopted)",
+	       st.mapped <= mapped_at_100 + (mapped_at_100 >> 2));
+	T_EQ("... ba_check() afterwards", ba_check(), 0);
+}
+
 int main(void)
 {
 	struct ba_stats base, peak, after;
@@ -160,6 +219,7 @@ int main(void)
 			t_s("#   failures: "), t_d(failures[i]), t_nl();
 	}
 	T_EQ("ba_check() after everything is freed", ba_check(), 0);
+	short_threads();
 	ba_stats(&after);
 	rss_after = t_rss();
 	T_EQ("the main heap holds no live block", after.live_blocks, base.live_blocks);
