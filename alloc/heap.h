@@ -454,6 +454,7 @@ void _ba_heap_detach(void);
 /* remote.c: frees of another heap's blocks, and the owner's collection. */
 struct block;
 void _ba_remote_free(struct block *b, void *p);
+void _ba_remote_free_small(void *p, struct run *r, uint32_t idx, uint32_t slack);
 
 /* vm.c: the glue's calls, counted; _ba_vm_map also aligns. */
 void *_ba_vm_map(size_t len, size_t align);

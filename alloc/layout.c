@@ -29,6 +29,7 @@ void _ba_layout(void)
 	DEFINE(RUN_SLOT, sizeof(struct run));         /* run_slot() */
 	OFFSET(SLOT_STATE, union slot, state);
 	DEFINE(STATE_FREE, STATE_FREE);
+	DEFINE(SLACK_MAX, SLACK_MAX);
 	DEFINE(SMALL_MAX, SMALL_MAX);
 	DEFINE(PAGE_SHIFT, PAGE_SHIFT);
 	DEFINE(ARENA_SHIFT, ARENA_SHIFT);

@@ -247,6 +247,11 @@ void _ba_meta_free(void *p, size_t size)
 
 void _ba_meta_purge(void)
 {
+	struct proc *pr = PROC;
+
+	if (__atomic_load_n(&pr->meta_idle, __ATOMIC_RELAXED) < META_REGION &&
+	    !__atomic_load_n(&pr->leaves_idle, __ATOMIC_RELAXED))
+		return;         /* the common case, decided again under the locks */
 	_ba_os_lock(&_ba_locks[LOCK_PROC]);
 	_ba_os_lock(&_ba_locks[LOCK_META]);
 	meta_purge();

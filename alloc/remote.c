@@ -28,28 +28,11 @@ static void push(struct heap *h, struct remote *n)
 					    __ATOMIC_RELAXED));
 }
 
-/* b: a live block of another heap, checked by the choke point. */
-void _ba_remote_free(struct block *b, void *p)
+/* After a push to h: a heap left by its thread after the load of owned
+ * collects the push itself (thread.c, _ba_heap_detach); else the freeing
+ * thread does. */
+static void pushed(struct heap *h)
 {
-	struct remote *n = p;
-	struct heap *h = b->heap;
-
-	if (b->run) {
-		uint16_t *state = &run_slot(b->run)[b->idx].state;
-		uint16_t was = __atomic_load_n(state, __ATOMIC_RELAXED);
-		if (was > SLACK_MAX || !__atomic_compare_exchange_n(state, &was, STATE_REMOTE, 0,
-								    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-			_ba_os_misuse("free", p, "double free");
-		n->slack = was;
-	} else {
-		uint8_t none = 0;
-		if (!__atomic_compare_exchange_n(&b->span->remote, &none, 1, 0, __ATOMIC_ACQ_REL,
-						 __ATOMIC_RELAXED))
-			_ba_os_misuse("free", p, "double free");
-	}
-	push(h, n);
-	/* After the push: a heap left by its thread after this load collects
-	 * the push itself (thread.c, _ba_heap_detach). */
 	if (!__atomic_load_n(&h->owned, __ATOMIC_SEQ_CST) && _ba_os_trylock(&h->lock)) {
 		if (!__atomic_load_n(&h->owned, __ATOMIC_SEQ_CST)) {
 			_ba_remote_collect(h);
@@ -59,6 +42,36 @@ void _ba_remote_free(struct block *b, void *p)
 		}
 		_ba_os_unlock(&h->lock);
 	}
+}
+
+/* Block idx of run r at p, live with this slack (checked by free's fast
+ * path or the choke point), of a heap not the caller's. */
+void _ba_remote_free_small(void *p, struct run *r, uint32_t idx, uint32_t slack)
+{
+	uint16_t was = (uint16_t)slack;
+	struct remote *n = p;
+
+	if (!__atomic_compare_exchange_n(&run_slot(r)[idx].state, &was, STATE_REMOTE, 0, __ATOMIC_ACQ_REL,
+					 __ATOMIC_RELAXED))
+		_ba_os_misuse("free", p, "double free");        /* another free won */
+	n->slack = slack;
+	push(r->heap, n);
+	pushed(r->heap);
+}
+
+/* b: a live block of another heap, checked by the choke point. */
+void _ba_remote_free(struct block *b, void *p)
+{
+	uint8_t none = 0;
+
+	if (b->run) {
+		_ba_remote_free_small(p, b->run, b->idx, run_slot(b->run)[b->idx].state);
+		return;
+	}
+	if (!__atomic_compare_exchange_n(&b->span->remote, &none, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		_ba_os_misuse("free", p, "double free");
+	push(b->heap, p);
+	pushed(b->heap);
 }
 
 /* Frees n, a block of h marked remote, as h's owner; the next on its list.

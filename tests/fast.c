@@ -100,8 +100,7 @@ static void check_free(size_t k)
 	uintptr_t idx;
 
 	live[k] = live[--nlive];
-	if (!r || !is_run(r) || !run_index(r, (uintptr_t)p, &idx) || run_slot(r)[idx].state ||
-	    r->tail == r->trigger) {
+	if (!r || !is_run(r) || !run_index(r, (uintptr_t)p, &idx) || r->tail == r->trigger) {
 		call((void *)free, (long)p);
 		slow_calls++;
 		return;

@@ -13,7 +13,7 @@
 %include "barealloc.inc"
 %include "layout.inc"
 
-extern _ba_state, _ba_malloc_slow, _ba_free_slow, _ba_run_trigger_locked
+extern _ba_state, _ba_malloc_slow, _ba_free_slow, _ba_run_trigger_locked, _ba_remote_free_small
 
 %define RUN_STATE(i) RUN_SLOT + SLOT_STATE + i * 4
 
@@ -67,8 +67,10 @@ BA_FUNC malloc
 BA_END
 
 ; void free(void *p)
-; Budget: 37 instructions: the map 17, index and block-start test 5, owner
-; 3, state 3, ring, gate and trigger 8, ret.
+; Budget: 37 instructions for a block of the caller's heap that its request
+; filled: the map 17, index and block-start test 5, state 3, owner 3,
+; ring, gate and trigger 8, ret; 14 more for one with slack, whose canary
+; is checked here.  Another heap's block goes to its owner's list.
 BA_FUNC free
 	mov	rax, rdi
 	shr	rax, MAP_L1_SHIFT
@@ -92,11 +94,12 @@ BA_FUNC free
 	mul	qword [rcx + RUN_MAGIC] ; rdx = the index, rax < magic for a block start
 	cmp	rax, [rcx + RUN_MAGIC]
 	jae	.slow
+	cmp	word [rcx + RUN_STATE(rdx)], 0
+	jne	.slack                  ; free, past the last block, or slack to check
 	mov	rax, [fs:TLS_HEAP]
 	cmp	rax, [rcx + RUN_HEAP]
-	jne	.slow                   ; another heap's block: a remote free
-	cmp	word [rcx + RUN_STATE(rdx)], 0
-	jne	.slow                   ; free, past the last block, or slack to check
+	jne	.remote0                ; another heap's block
+.put:
 	or	dword [rcx + RUN_SLOT + rdx * 4], STATE_FREE << 16
 	mov	eax, [rcx + RUN_TAIL]
 	mov	esi, eax
@@ -110,6 +113,29 @@ BA_FUNC free
 .trigger:
 	mov	rdi, rcx
 	jmp	_ba_run_trigger_locked  ; the slow path: under the heap's lock
+.slack:                                 ; live with slack: the canary, past the request
+	movzx	esi, word [rcx + RUN_STATE(rdx)]
+	cmp	esi, SLACK_MAX
+	ja	.slow                   ; free, or no block there
+	mov	eax, [rcx + RUN_SIZE]
+	sub	eax, esi
+	add	rax, rdi                ; p + n, the canary's byte
+	mov	r8, rax
+	shr	r8, 4
+	xor	r8, [_ba_state + STATE_SECRET]
+	or	r8d, 1
+	cmp	r8b, [rax]
+	jne	.slow                   ; overwritten: the choke point says so
+	mov	rax, [fs:TLS_HEAP]
+	cmp	rax, [rcx + RUN_HEAP]
+	jne	.remote
+	sub	[rcx + RUN_SLACK], esi
+	jmp	.put
+.remote0:
+	xor	esi, esi                ; slack 0
+.remote:                                ; _ba_remote_free_small(p, r, idx, slack)
+	xchg	rsi, rcx
+	jmp	_ba_remote_free_small
 .slow:
 	jmp	_ba_free_slow           ; the choke point, with p in rdi
 BA_END
