@@ -1,6 +1,7 @@
 # make bench: bench/bench.c built three ways, then bench/run.sh measures
-# every allocator and prints one table (docs/BENCH.md).  Included by the
-# top-level Makefile.
+# every allocator and prints one table (docs/BENCH.md); bench/threads.c,
+# built two ways, adds the Threads table (make bench-threads: that one
+# alone).  Included by the top-level Makefile.
 BENCH := $(BUILD)/bench
 
 .PHONY: bench bench-deps
@@ -26,6 +27,24 @@ $(BENCH)/bench-hosted: bench/bench.c bench/host.h bench/bench.mk | bench-deps
 $(BENCH)/bench-musl: bench/bench.c bench/host.h bench/bench.mk | bench-deps
 	@mkdir -p $(@D)
 	musl-gcc -std=c11 -O2 -g -static -Wall -Wextra $< -o $@
+
+# The threaded workloads, bench/threads.c: freestanding against barealloc
+# and its threads (ba_thread.h), as bench-barealloc is, and hosted with
+# pthreads against glibc (the peers preloaded by run.sh).
+$(BENCH)/threads.o: bench/threads.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CFLAGS_x86_64) -DBA_FREESTANDING -MMD -MP -c $< -o $@
+$(BENCH)/threads-barealloc: $(BENCH)/threads.o $(BUILD)/x86_64/libbarealloc.a linker.ld
+	$(LD) -m elf_x86_64 $(LDFLAGS) -o $@ $< $(BUILD)/x86_64/libbarealloc.a
+$(BENCH)/threads-hosted: bench/threads.c bench/host.h bench/bench.mk | bench-deps
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O2 -g -pthread -Wall -Wextra $< -o $@
+THREAD_BINS := $(BENCH)/threads-barealloc $(BENCH)/threads-hosted
+
+# Only the Threads table: make bench-threads.
+.PHONY: bench-threads
+bench-threads: bench-deps $(THREAD_BINS)
+	sh bench/run.sh threads $(BENCH)
 
 # Code size: the allocator's objects (alloc/, where an alloc/<isa>/X.asm
 # replaces alloc/X.c, as in the library) compiled again at -Os and -O2 per
@@ -88,7 +107,7 @@ $(BENCH)/replay-glibc-%: bench/replay.c bench/host.h | bench-deps
 $(BENCH)/replay-musl-x86_64: bench/replay.c bench/host.h | bench-deps
 	musl-gcc -static -std=c11 -O2 -Wall -Wextra -o $@ $<
 
-bench: bench-deps $(BENCH)/bench-barealloc $(BENCH)/bench-hosted $(BENCH)/bench-musl $(BENCH_TEXT) $(SIZE_BINS) $(MEM_BINS)
+bench: bench-deps $(BENCH)/bench-barealloc $(BENCH)/bench-hosted $(BENCH)/bench-musl $(BENCH_TEXT) $(SIZE_BINS) $(MEM_BINS) $(THREAD_BINS)
 	@printf '%s\n' $(BENCH_TEXT) > $(BENCH)/text/objects
 	sh bench/run.sh $(BENCH)
 

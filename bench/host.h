@@ -1,7 +1,8 @@
 /* What the benchmark programs share, built freestanding against barealloc
  * (-DBA_FREESTANDING: raw syscalls through ba_sys.h) or hosted against a
- * libc (the same names over POSIX): opening a file, writing, leaving, and
- * the generator that makes their inputs the same for every allocator. */
+ * libc (the same names over POSIX): opening a file, writing, leaving, the
+ * generator that makes their inputs the same for every allocator, and, for
+ * bench/threads.c, threads and a clock. */
 #ifndef BENCH_HOST_H
 #define BENCH_HOST_H
 
@@ -48,6 +49,47 @@ static inline void put_u(char *buf, size_t *at, unsigned long long v)
 	while (n)
 		buf[(*at)++] = tmp[--n];
 }
+
+/* Threads, for bench/threads.c (which defines BENCH_THREADS first): start
+ * and join a thread (0 or an errno), give the CPU up, and a monotonic
+ * clock in nanoseconds.  barealloc's own threads (ba_thread.h) when
+ * freestanding, pthreads when hosted.  Atomics are gcc's __atomic
+ * builtins in both. */
+#ifdef BENCH_THREADS
+#ifdef BA_FREESTANDING
+#include "ba_thread.h"
+typedef struct ba_thread *thread_t;
+static inline int thread_start(thread_t *t, void *(*fn)(void *), void *arg)
+{
+	return ba_thread_create(t, fn, arg);
+}
+static inline int thread_join(thread_t t, void **ret) { return ba_thread_join(t, ret); }
+static inline void thread_yield(void) { sys_sched_yield(); }
+static inline uint64_t clock_ns(void)
+{
+	struct ba_timespec ts;
+	sys_clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+#else
+#include <pthread.h>
+#include <sched.h>
+#include <time.h>
+typedef pthread_t thread_t;
+static inline int thread_start(thread_t *t, void *(*fn)(void *), void *arg)
+{
+	return pthread_create(t, NULL, fn, arg);
+}
+static inline int thread_join(thread_t t, void **ret) { return pthread_join(t, ret); }
+static inline void thread_yield(void) { sched_yield(); }
+static inline uint64_t clock_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+#endif
+#endif
 
 /* xorshift64 from a fixed seed: the same sequence on every machine. */
 static inline uint32_t xorshift(uint64_t *state)

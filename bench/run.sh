@@ -4,9 +4,12 @@
 # and prints one table; the raw numbers go to BENCH_DIR/results.txt.
 #   sh bench/run.sh deps        install the missing tools and peers (as root), or name them
 #   sh bench/run.sh BENCH_DIR   measure everything
+#   sh bench/run.sh threads BENCH_DIR   only the Threads table (make bench-threads);
+#                               its raw numbers go to BENCH_DIR/results-threads.txt
 # BENCH_DIR holds bench-barealloc (freestanding, static), bench-hosted
 # (glibc; the preloaded peers), bench-musl (musl-gcc -static) and text/, the
-# allocator's objects per ISA and optimisation level, listed in text/objects.
+# allocator's objects per ISA and optimisation level, listed in text/objects;
+# and threads-barealloc and threads-hosted, bench/threads.c's two builds.
 set -u
 
 LIBDIR=/usr/lib/x86_64-linux-gnu
@@ -52,8 +55,13 @@ if [ "${1:-}" = deps ]; then
 	exit 1
 fi
 
-dir=${1:?usage: bench/run.sh deps | BENCH_DIR}
-results=$dir/results.txt
+only_threads=
+if [ "${1:-}" = threads ]; then
+	only_threads=1
+	shift
+fi
+dir=${1:?usage: bench/run.sh deps | BENCH_DIR | threads BENCH_DIR}
+results=$dir/results${only_threads:+-threads}.txt
 tmp=$dir/tmp
 mkdir -p "$tmp"
 : > "$results"
@@ -194,6 +202,125 @@ drain() { # alloc
 	record "$1" drain.again "$4"
 }
 
+# Metric 7: throughput of bench/threads.c's workloads with 1 and 2 threads,
+# natively: the median of THREAD_RUNS runs, the runs of every allocator taken
+# in turns so that a slower spell of the machine falls on all of them.  A
+# run that fails (a check of its blocks, a crash, or no end within the
+# timeout) posts "fail" for its cell, is not run again, and makes run.sh end
+# with status 1 after the tables.  musl is left out: its malloc takes one
+# global lock.
+THREAD_ALLOCATORS="barealloc glibc jemalloc mimalloc tcmalloc"
+THREAD_WORKLOADS="larson prodcon local"
+THREAD_RUNS=5
+THREAD_TIMEOUT=30        # seconds; glibc's slowest run takes about one
+threads_failed=0
+
+thread_binary() {
+	case $1 in
+	barealloc) echo "$dir/threads-barealloc" ;;
+	*) echo "$dir/threads-hosted" ;;
+	esac
+}
+
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR) print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+threads_measure() {
+	echo "bench: threads" >&2
+	failed=
+	for k in $(seq $THREAD_RUNS); do
+		for w in $THREAD_WORKLOADS; do
+			for t in 1 2; do
+				for a in $THREAD_ALLOCATORS; do
+					bin=$(thread_binary "$a")
+					[ -x "$bin" ] || continue
+					case " $failed " in *" $a.$w.$t "*) continue ;; esac
+					if run "$a" timeout -k 5 $THREAD_TIMEOUT "$bin" "$w" "$t" > "$tmp/out" 2> "$tmp/err"; then
+						record "$a" "thrrun.$w.$t" "$(sed -n 's/.* ops_per_s=\([0-9]*\).*/\1/p' "$tmp/out")"
+					else
+						st=$?
+						[ $st = 124 ] && st="$st, timed out"
+						echo "bench: $a: threads $w $t failed (status $st): $(head -c 300 "$tmp/err")" >&2
+						failed="$failed $a.$w.$t"
+						threads_failed=1
+					fi
+				done
+			done
+		done
+	done
+	for a in $THREAD_ALLOCATORS; do
+		if [ ! -x "$(thread_binary "$a")" ]; then
+			echo "bench: $(thread_binary "$a") was not built: no $a row in Threads" >&2
+			continue
+		fi
+		for w in $THREAD_WORKLOADS; do
+			for t in 1 2; do
+				case " $failed " in
+				*" $a.$w.$t "*) record "$a" "thr.$w.$t" fail ;;
+				*) record "$a" "thr.$w.$t" "$(median $(awk -v a="$a" -v c="thrrun.$w.$t" '$1 == a && $2 == c { print $3 }' "$results"))" ;;
+				esac
+			done
+		done
+	done
+}
+
+# The Threads table: each allocator's median over glibc's, and glibc's own
+# median in millions of pairs per second.
+threads_table() {
+	cat <<EOF
+
+Threads, bench/threads.c: throughput over glibc's (>1 = faster), median of
+$THREAD_RUNS runs; the last row is glibc's, in million malloc+free pairs per second:
+EOF
+	awk -v allocators="$THREAD_ALLOCATORS" -v workloads="$THREAD_WORKLOADS" '$2 ~ /^thr\./ { v[$1, $2] = $3 }
+	function cell(a, c,   g) {
+		g = v["glibc", c]
+		if (!((a, c) in v)) return "-"
+		if (v[a, c] == "fail") return "fail"
+		if (g == "" || g == "fail" || g == 0) return "-"
+		return sprintf("%.2f", v[a, c] / g)
+	}
+	END {
+		na = split(allocators, a); nw = split(workloads, w)
+		line = sprintf("%-12s", "")
+		for (j = 1; j <= nw; j++) line = line sprintf(" | %-13s", w[j])
+		print line
+		line = sprintf("%-12s", "allocator")
+		for (j = 1; j <= nw; j++) line = line sprintf(" | %6s %6s", "1T", "2T")
+		print line
+		rule = line; gsub(/[^|]/, "-", rule); print rule
+		for (i = 1; i <= na; i++) {
+			line = sprintf("%-12s", a[i])
+			for (j = 1; j <= nw; j++)
+				for (t = 1; t <= 2; t++)
+					line = line (t == 1 ? " | " : " ") sprintf("%6s", cell(a[i], "thr." w[j] "." t))
+			print line
+		}
+		line = sprintf("%-12s", "glibc Mops/s")
+		for (j = 1; j <= nw; j++)
+			for (t = 1; t <= 2; t++) {
+				g = v["glibc", "thr." w[j] "." t]
+				line = line (t == 1 ? " | " : " ") sprintf("%6s", g == "" || g == "fail" ? "-" : sprintf("%.1f", g / 1e6))
+			}
+		print line
+	}' "$results"
+	cat <<EOF
+larson: each thread replaces every block (16..1024 B) of a 4096-slot array
+once per round, in a random order; then the arrays move on to the next
+thread, so that with 2 threads every free is of a block the other made.
+prodcon: with 2 threads one mallocs blocks (16..512 B) into a lock-free ring
+and the other checks and frees them; with 1, one fills the ring and drains
+it in turns.  local: each thread replaces random blocks (16..256 B) of its
+own 1000.  Every block is written when made and checked when freed; fail =
+a run failed.  Details: docs/BENCH.md.
+EOF
+}
+
+if [ -n "$only_threads" ]; then
+	threads_measure
+	threads_table | tee "$dir/threads.txt"
+	exit $threads_failed
+fi
+
 for a in $ALLOCATORS; do
 	if [ ! -x "$(binary "$a")" ]; then
 		echo "bench: $(binary "$a") was not built: no $a row" >&2
@@ -244,6 +371,8 @@ for f in "$dir"/size-*; do
 	"$f" || die "$f exited with status $?"
 	record "${name%-*}" "size.${name##*-}" "$(stat -c %s "$f")"
 done
+
+threads_measure
 
 # The table: one row per allocator, one column per metric and size.  Lower
 # is better everywhere; * marks the best peer of each column, and the last
@@ -390,4 +519,6 @@ END {
 		printf "%-10s %8.1f %8.1f %8.1f\n", a[i], v[a[i], "drain.peak"] / 1048576,
 			v[a[i], "drain.freed"] / 1048576, v[a[i], "drain.again"] / 1048576
 }' "$results"
+threads_table
 } | tee "$dir/table.txt"
+exit $threads_failed
