@@ -91,11 +91,18 @@ struct page *_ba_span_containing(struct arena *a, struct page *pg)
 	return s;
 }
 
+/* The map names the arena once it is whole: another thread's free reads
+ * it with no lock. */
 static struct arena *arena_new(struct heap *h)
 {
 	struct arena *a = _ba_meta_alloc(sizeof *a);
 	void *base = a ? _ba_vm_map(ARENA_SIZE, ARENA_SIZE) : NULL;
 
+	if (base) {
+		a->base = (uintptr_t)base;
+		a->heap = h;
+		_ba_span_mark(a->pages, ARENA_PAGES, KIND_FREE);        /* pages[0].index is 0 */
+	}
 	if (!base || _ba_map_set((uintptr_t)base, a)) {
 		if (base)
 			_ba_vm_unmap(base, ARENA_SIZE);
@@ -103,9 +110,6 @@ static struct arena *arena_new(struct heap *h)
 			_ba_meta_free(a, sizeof *a);
 		return NULL;
 	}
-	a->base = (uintptr_t)base;
-	a->heap = h;
-	_ba_span_mark(a->pages, ARENA_PAGES, KIND_FREE);        /* pages[0].index is 0 */
 	a->pages[0].dirty = CLEAN;
 	free_insert(h, a->pages);
 	h->arenas++;

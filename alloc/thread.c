@@ -30,7 +30,7 @@ void _ba_heap_register(struct heap *h)
 {
 	lock(LOCK_PROC);
 	h->next_all = PROC->heaps_all;
-	PROC->heaps_all = h;
+	__atomic_store_n(&PROC->heaps_all, h, __ATOMIC_RELEASE);       /* fork's walk takes no lock */
 	unlock(LOCK_PROC);
 }
 
