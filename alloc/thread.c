@@ -100,13 +100,22 @@ void _ba_heap_detach(void)
 /* fork: every heap's lock, then the process's, in the order the other
  * paths take them (a heap's, then LOCK_PROC, then LOCK_META); a thread
  * holds at most its own heap's lock while it waits for another lock.  A
- * heap made during the walk stays unlocked: its thread may be inside its
- * first malloc at the fork (docs/DESIGN.md). */
+ * heap is listed under LOCK_PROC, at the head: once LOCK_PROC is held and
+ * the head is one whose heaps are all locked, no heap is missed. */
 void ba_fork_prepare(void)
 {
-	for (struct heap *h = __atomic_load_n(&PROC->heaps_all, __ATOMIC_ACQUIRE); h; h = h->next_all)
-		_ba_os_lock(&h->lock);
-	lock(LOCK_PROC);
+	struct heap *done = NULL;
+
+	for (;;) {
+		struct heap *head = __atomic_load_n(&PROC->heaps_all, __ATOMIC_ACQUIRE);
+		for (struct heap *h = head; h != done; h = h->next_all)
+			_ba_os_lock(&h->lock);
+		done = head;
+		lock(LOCK_PROC);
+		if (PROC->heaps_all == done)
+			break;
+		unlock(LOCK_PROC);      /* a thread made a heap meanwhile */
+	}
 	lock(LOCK_META);
 }
 
@@ -118,18 +127,21 @@ void ba_fork_parent(void)
 		_ba_os_unlock(&h->lock);
 }
 
-/* Only the forking thread lives on in the child: the heaps of the others
- * are left for adoption.  A thread that was inside malloc or free at the
- * fork leaves its heap as it was at that instant (docs/DESIGN.md). */
+/* Only the forking thread lives on in the child: every other heap, owned
+ * by a thread that is not there, left or being adopted at the fork, is
+ * left for adoption.  A thread that was inside malloc's or free's fast
+ * path at the fork leaves its heap as it was at that instant
+ * (docs/DESIGN.md). */
 void ba_fork_child(void)
 {
 	struct heap *mine = heap_current();
 
 	for (int l = 0; l < LOCKS; l++)
 		_ba_locks[l] = 0;
+	PROC->heaps_free = NULL;
 	for (struct heap *h = PROC->heaps_all; h; h = h->next_all) {
 		h->lock = 0;
-		if (h == mine || h->pool || !h->owned)
+		if (h == mine || h->pool)
 			continue;
 		h->owned = 0;
 		h->next_free = PROC->heaps_free;
