@@ -37,20 +37,13 @@ static void heap_stats(struct heap *h, struct ba_stats *out)
  * Other heaps are untouched. */
 static void heap_release(struct heap *h)
 {
-	struct heap keep = *h;          /* who owns it and where it is listed stay */
-
 	_ba_runs_forget(h);
 	for (struct arena *a = h->arenas_list, *next; a; a = next) {
 		next = a->next;
 		_ba_arena_unmap(a);
 	}
 	_ba_large_release(h);
-	memset(h, 0, sizeof *h);
-	h->lock = keep.lock;
-	h->owned = keep.owned;
-	h->pool = keep.pool;
-	h->next_all = keep.next_all;
-	h->next_free = keep.next_free;
+	memset(h, 0, __builtin_offsetof(struct heap, remote));  /* who owns it and its lists stay */
 }
 
 /* When no heap holds anything any more and none lives in metadata, the
@@ -60,9 +53,13 @@ static void proc_release_if_empty(void)
 {
 	struct proc *pr = PROC;
 
-	if (pr->arenas || pr->large_count || pr->heaps)
-		return;
+	_ba_os_lock(&_ba_locks[LOCK_PROC]);
 	_ba_os_lock(&_ba_locks[LOCK_META]);
+	if (pr->arenas || pr->large_count || pr->heaps) {
+		_ba_os_unlock(&_ba_locks[LOCK_META]);
+		_ba_os_unlock(&_ba_locks[LOCK_PROC]);
+		return;
+	}
 	for (struct meta_region *r = pr->regions, *next; r; r = next) {
 		next = r->next;
 		pr->vm.meta -= PAGE + r->size;
@@ -80,6 +77,7 @@ static void proc_release_if_empty(void)
 	memset(pr->unmapped, 0, sizeof pr->unmapped);
 	memset(pr->dropped, 0, sizeof pr->dropped);
 	_ba_os_unlock(&_ba_locks[LOCK_META]);
+	_ba_os_unlock(&_ba_locks[LOCK_PROC]);
 }
 
 _Static_assert(sizeof(struct ba_stats) == 12 * sizeof(size_t),

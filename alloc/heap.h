@@ -322,7 +322,8 @@ struct heap {
 	size_t released;                        /* bytes purged or unmapped since the budget grew */
 	struct { size_t live, requested, in_use; } big;        /* changed atomically: any
 								   thread frees a large block */
-	/* Threads (remote.c, thread.c).  A heap is used by its owner, the
+	/* Threads (remote.c, thread.c), last: a heap's release keeps them.
+	 * A heap is used by its owner, the
 	 * thread whose control block names it: its fast paths take no lock,
 	 * its slow paths take the heap's lock, which no one else takes while
 	 * the owner lives but fork (to find every heap between operations).

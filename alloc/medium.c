@@ -10,11 +10,12 @@ static size_t span_bytes(struct page *pg)
 	return (size_t)pg->npages << PAGE_SHIFT;
 }
 
+/* Atomic: a large block's free by any thread changes the same counters. */
 static void count(struct heap *h, struct page *pg, long sign)
 {
-	h->big.live += (size_t)sign;
-	h->big.requested += (size_t)sign * pg->u.req;
-	h->big.in_use += (size_t)sign * span_bytes(pg);
+	__atomic_fetch_add(&h->big.live, (size_t)sign, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&h->big.requested, (size_t)sign * pg->u.req, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&h->big.in_use, (size_t)sign * span_bytes(pg), __ATOMIC_RELAXED);
 }
 
 static void set_request(struct page *pg, size_t n)
@@ -68,8 +69,8 @@ int _ba_medium_resize(struct heap *h, struct page *pg, size_t n)
 		return -1;
 	_ba_span_shrink(h, pg, np, DIRTY);
 	set_request(pg, n);
-	h->big.in_use += span_bytes(pg) - bytes;
-	h->big.requested += n - req;
+	__atomic_fetch_add(&h->big.in_use, span_bytes(pg) - bytes, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&h->big.requested, n - req, __ATOMIC_RELAXED);
 	_ba_tidy(h, page_arena(pg));
 	return 0;
 }

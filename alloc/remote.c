@@ -65,7 +65,10 @@ void _ba_remote_free(struct block *b, void *p)
 	uint8_t none = 0;
 
 	if (b->run) {
-		_ba_remote_free_small(p, b->run, b->idx, run_slot(b->run)[b->idx].state);
+		uint16_t was = __atomic_load_n(&run_slot(b->run)[b->idx].state, __ATOMIC_RELAXED);
+		if (was > SLACK_MAX)    /* freed since the choke point looked */
+			_ba_os_misuse("free", p, "double free");
+		_ba_remote_free_small(p, b->run, b->idx, was);
 		return;
 	}
 	if (!__atomic_compare_exchange_n(&b->span->remote, &none, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))

@@ -47,15 +47,18 @@ static struct heap *adopt(void)
 		h = &_ba_state.main, pr->main_taken = made = 1;
 	unlock(LOCK_PROC);
 	if (!h) {
-		if (!(h = _ba_meta_alloc(sizeof *h)))
+		__atomic_fetch_add(&pr->heaps, 1, __ATOMIC_RELAXED);   /* first: the regions stay */
+		if (!(h = _ba_meta_alloc(sizeof *h))) {
+			__atomic_fetch_sub(&pr->heaps, 1, __ATOMIC_RELAXED);
 			return NULL;
-		__atomic_fetch_add(&pr->heaps, 1, __ATOMIC_RELAXED);
+		}
 		made = 1;
 	}
 	if (made)
 		_ba_heap_register(h);
 	_ba_os_lock(&h->lock);          /* a thread collecting for it finishes first */
 	__atomic_store_n(&h->owned, 1, __ATOMIC_SEQ_CST);
+	_ba_remote_collect(h);          /* under the lock, which fork may wait for */
 	_ba_os_unlock(&h->lock);
 	return h;
 }
@@ -65,8 +68,6 @@ void _ba_heap_attach(void)
 	struct heap *h = _ba_proc_init() ? NULL : adopt();
 
 	_ba_os_tls_heap_set(h ? h : (struct heap *)_ba_heap_none);
-	if (h)
-		_ba_remote_collect(h);
 }
 
 struct heap *_ba_heap_mine(void)
