@@ -361,7 +361,7 @@ static inline struct heap *heap_current(void)
 {
 	return (struct heap *)_ba_os_tls_heap();
 }
-extern struct run *const _ba_heap_none[NCLASSES];
+extern struct run *_ba_heap_none[NCLASSES];
 struct heap *_ba_heap_mine(void);
 void _ba_remote_collect(struct heap *h);
 

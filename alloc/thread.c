@@ -7,8 +7,9 @@
 #include "run.h"
 
 /* A heap with no run, for a thread whose heap could not be made: all its
- * mallocs and frees take the slow paths, which try again. */
-struct run *const _ba_heap_none[NCLASSES];
+ * mallocs and frees take the slow paths, which try again.  Nothing writes
+ * it; in .bss, it costs a program no file bytes. */
+struct run *_ba_heap_none[NCLASSES];
 
 static void lock(int l)
 {
