@@ -441,7 +441,7 @@ static inline int is_run(const struct run *r)
 
 /* proc.c: the process's locks, outside _ba_state so that sealing it
  * (ba_test_seal) leaves them usable. */
-enum { LOCK_PROC, LOCK_META, LOCKS };
+enum { LOCK_FORK, LOCK_PROC, LOCK_META, LOCKS };       /* LOCK_FORK: one fork at a time */
 extern int _ba_locks[LOCKS];
 int _ba_proc_init(void);
 int _ba_map_set(uintptr_t addr, struct arena *a);

@@ -103,11 +103,14 @@ void _ba_heap_detach(void)
  * paths take them (a heap's, then LOCK_PROC, then LOCK_META); a thread
  * holds at most its own heap's lock while it waits for another lock.  A
  * heap is listed under LOCK_PROC, at the head: once LOCK_PROC is held and
- * the head is one whose heaps are all locked, no heap is missed. */
+ * the head is one whose heaps are all locked, no heap is missed.  Only
+ * prepare holds several heaps' locks, and LOCK_FORK keeps two forks from
+ * taking them in different orders. */
 void ba_fork_prepare(void)
 {
 	struct heap *done = NULL;
 
+	lock(LOCK_FORK);
 	for (;;) {
 		struct heap *head = __atomic_load_n(&PROC->heaps_all, __ATOMIC_ACQUIRE);
 		for (struct heap *h = head; h != done; h = h->next_all)
@@ -127,6 +130,7 @@ void ba_fork_parent(void)
 	unlock(LOCK_PROC);
 	for (struct heap *h = PROC->heaps_all; h; h = h->next_all)
 		_ba_os_unlock(&h->lock);
+	unlock(LOCK_FORK);
 }
 
 /* Only the forking thread lives on in the child: every other heap, owned
