@@ -124,12 +124,14 @@ void ba_fork_prepare(void)
 	lock(LOCK_META);
 }
 
+/* The heaps' locks go while LOCK_PROC is still held: a heap listed after
+ * it went was never locked by prepare, and its owner may hold it. */
 void ba_fork_parent(void)
 {
 	unlock(LOCK_META);
-	unlock(LOCK_PROC);
 	for (struct heap *h = PROC->heaps_all; h; h = h->next_all)
 		_ba_os_unlock(&h->lock);
+	unlock(LOCK_PROC);
 	unlock(LOCK_FORK);
 }
 
