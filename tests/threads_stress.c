@@ -130,7 +130,7 @@ static void *worker(void *arg)
 /* Many short threads: each allocates SHORT_BLOCKS blocks, frees half and
  * leaves the rest to the main thread, then ends.  Their heaps are left and
  * adopted again and again: the mapped bytes must not grow with the number
- * of threads. */
+ * of threads (within twice what 100 threads left). */
 #define SHORT_THREADS 1000
 #define SHORT_BLOCKS  40
 
@@ -181,8 +181,11 @@ static void short_threads(void)
 	ba_stats(&st);
 	T_TRUE(t_name("", SHORT_THREADS, " short threads, each leaving blocks to the main thread"), ok);
 	t_s("#"), t_kib(" mapped after 100 short threads ", mapped_at_100), t_kib(", after 1000 ", st.mapped), t_nl();
+	/* A heap per thread, not adopted, would map an arena (4 MiB) each:
+	 * ten times as much.  Arenas and kept large mappings make the rest
+	 * move by a few MiB from run to run. */
 	T_TRUE("... the mapped bytes do not grow with the number of threads (heaps are adopted)",
-	       st.mapped <= mapped_at_100 + (mapped_at_100 >> 2));
+	       st.mapped <= 2 * mapped_at_100);
 	T_EQ("... ba_check() afterwards", ba_check(), 0);
 }
 
