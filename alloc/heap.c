@@ -44,6 +44,7 @@ static void heap_release(struct heap *h)
 	}
 	_ba_large_release(h);
 	memset(h, 0, __builtin_offsetof(struct heap, remote));  /* who owns it and its lists stay */
+	__atomic_store_n(&h->remote, NULL, __ATOMIC_RELAXED);  /* its blocks are gone */
 }
 
 /* When no heap holds anything any more and none lives in metadata, the

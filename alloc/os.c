@@ -27,11 +27,6 @@ void _ba_os_lock_wait(int *m)
 	ba_mutex_lock((ba_mutex *)m);
 }
 
-int _ba_os_trylock(int *m)
-{
-	return ba_mutex_trylock((ba_mutex *)m) == 0;
-}
-
 /* What ba_mutex_unlock does after its exchange found waiters. */
 void _ba_os_wake(int *m)
 {

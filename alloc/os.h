@@ -74,7 +74,6 @@ static inline void _ba_os_tls_heap_set(void *h)
  * each way, is inline here and only waiting and waking call the glue. */
 void _ba_os_lock_wait(int *m);
 void _ba_os_wake(int *m);
-int _ba_os_trylock(int *m);     /* 1 when taken */
 
 static inline void _ba_os_lock(int *m)
 {

@@ -30,10 +30,12 @@ static void push(struct heap *h, struct remote *n)
 
 /* After a push to h: a heap left by its thread after the load of owned
  * collects the push itself (thread.c, _ba_heap_detach); else the freeing
- * thread does. */
+ * thread does, under the heap's lock (it holds no other: the order of
+ * locks allows the wait). */
 static void pushed(struct heap *h)
 {
-	if (!__atomic_load_n(&h->owned, __ATOMIC_SEQ_CST) && _ba_os_trylock(&h->lock)) {
+	if (!__atomic_load_n(&h->owned, __ATOMIC_SEQ_CST)) {
+		_ba_os_lock(&h->lock);
 		if (!__atomic_load_n(&h->owned, __ATOMIC_SEQ_CST)) {
 			_ba_remote_collect(h);
 			_ba_release_empty_runs(h, NULL);        /* no thread would reuse them */
@@ -83,10 +85,12 @@ void _ba_remote_free(struct block *b, void *p)
 static struct remote *take_back(struct heap *h, struct remote *n)
 {
 	struct arena *a = arena_of((uintptr_t)n);
-	struct run *r = a->tab[page_index((uintptr_t)n)];
 	struct remote *next;
 	uintptr_t idx;
 
+	if (!a)         /* the owner freed it too, and its arena went since */
+		_ba_os_misuse("free", n, "double free");
+	struct run *r = a->tab[page_index((uintptr_t)n)];
 	if (is_run(r) && run_index(r, (uintptr_t)n, &idx)) {
 		union slot *s = &run_slot(r)[idx];
 		if (s->state != STATE_REMOTE)

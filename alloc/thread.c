@@ -91,6 +91,7 @@ void _ba_heap_detach(void)
 	_ba_remote_collect(h);
 	_ba_heap_trim(h);
 	__atomic_store_n(&h->owned, 0, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);        /* before the list's load: see remote.c */
 	_ba_remote_collect(h);
 	_ba_os_unlock(&h->lock);
 	lock(LOCK_PROC);
