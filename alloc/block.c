@@ -1,8 +1,10 @@
 /* The choke point: every pointer that comes into free, realloc or
  * malloc_usable_size is checked here, out of band, before anything is
- * written (free's fast path in malloc.c takes only what passes the same
- * run_index and a zero state word, and sends everything else here).  The
- * reasons for an abort and their messages are all in this file. */
+ * written (free's fast path in fast.c takes only what passes the same
+ * run_index, state word and canary, and sends everything else here).  The
+ * reasons for an abort and their messages are all in this file; remote.c
+ * and large.c, which find a double free after this check, report through
+ * _ba_misuse. */
 #include "run.h"
 
 static const char *const why[] = {
@@ -13,7 +15,7 @@ static const char *const why[] = {
 	[MISUSE_HEAP] = "block of another heap",
 };
 
-static _Noreturn void misuse(const char *fn, const void *p, enum misuse m)
+_Noreturn void _ba_misuse(const char *fn, const void *p, enum misuse m)
 {
 	_ba_os_misuse(fn, p, why[m]);
 }
@@ -24,14 +26,14 @@ static struct block run_block(struct run *r, const void *p, const char *fn)
 	uintptr_t idx;
 
 	if (!run_index(r, (uintptr_t)p, &idx))
-		misuse(fn, p, MISUSE_INTERIOR);
+		_ba_misuse(fn, p, MISUSE_INTERIOR);
 	unsigned state = run_slot(r)[idx].state;
 	if (state == STATE_NONE)
-		misuse(fn, p, MISUSE_INTERIOR);
+		_ba_misuse(fn, p, MISUSE_INTERIOR);
 	if (state > SLACK_MAX)
-		misuse(fn, p, MISUSE_DOUBLE);
+		_ba_misuse(fn, p, MISUSE_DOUBLE);
 	if (!canary_intact((uintptr_t)p, r->size - state, r->size))
-		misuse(fn, p, MISUSE_OVERFLOW);
+		_ba_misuse(fn, p, MISUSE_OVERFLOW);
 	return (struct block){ r->heap, r, (uint32_t)idx, NULL, { 0 } };
 }
 
@@ -40,12 +42,12 @@ static struct block run_block(struct run *r, const void *p, const char *fn)
 static struct block span_block(struct arena *a, struct run *kind, struct page *pg, const void *p, const char *fn)
 {
 	if (kind != KIND_MEDIUM || ((uintptr_t)p & (PAGE - 1)))
-		misuse(fn, p, page_kind(_ba_span_containing(a, pg)) == KIND_FREE ? MISUSE_DOUBLE
+		_ba_misuse(fn, p, page_kind(_ba_span_containing(a, pg)) == KIND_FREE ? MISUSE_DOUBLE
 										       : MISUSE_INTERIOR);
 	if (__atomic_load_n(&pg->remote, __ATOMIC_RELAXED))
-		misuse(fn, p, MISUSE_DOUBLE);
+		_ba_misuse(fn, p, MISUSE_DOUBLE);
 	if (!canary_intact((uintptr_t)p, pg->u.req, (size_t)pg->npages << PAGE_SHIFT))
-		misuse(fn, p, MISUSE_OVERFLOW);
+		_ba_misuse(fn, p, MISUSE_OVERFLOW);
 	return (struct block){ a->heap, NULL, 0, pg, { 0 } };
 }
 
@@ -61,7 +63,7 @@ struct block _ba_block_of(const void *p, const char *fn)
 	struct block b = { 0 };
 	enum misuse m = _ba_large_get(p, &b.large);
 	if (m)
-		misuse(fn, p, m);
+		_ba_misuse(fn, p, m);
 	b.heap = b.large.heap;
 	return b;
 }
@@ -72,7 +74,7 @@ struct block _ba_heap_block(struct heap *h, const void *p, const char *fn)
 	struct block b = _ba_block_of(p, fn);
 
 	if (b.heap != h)
-		misuse(fn, p, MISUSE_HEAP);
+		_ba_misuse(fn, p, MISUSE_HEAP);
 	return b;
 }
 

@@ -311,10 +311,10 @@ static int heap_check(struct heap *h)
  * while their threads do not allocate (docs/DESIGN.md). */
 int _ba_heap_check(struct heap *h)
 {
-	_ba_os_lock(&_ba_locks[LOCK_PROC]);
-	_ba_os_lock(&_ba_locks[LOCK_META]);
+	proc_lock(LOCK_PROC);
+	proc_lock(LOCK_META);
 	int err = heap_check(h);
-	_ba_os_unlock(&_ba_locks[LOCK_META]);
-	_ba_os_unlock(&_ba_locks[LOCK_PROC]);
+	proc_unlock(LOCK_META);
+	proc_unlock(LOCK_PROC);
 	return err;
 }

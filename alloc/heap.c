@@ -54,11 +54,11 @@ static void proc_release_if_empty(void)
 {
 	struct proc *pr = PROC;
 
-	_ba_os_lock(&_ba_locks[LOCK_PROC]);
-	_ba_os_lock(&_ba_locks[LOCK_META]);
+	proc_lock(LOCK_PROC);
+	proc_lock(LOCK_META);
 	if (pr->arenas || pr->large_count || pr->heaps) {
-		_ba_os_unlock(&_ba_locks[LOCK_META]);
-		_ba_os_unlock(&_ba_locks[LOCK_PROC]);
+		proc_unlock(LOCK_META);
+		proc_unlock(LOCK_PROC);
 		return;
 	}
 	for (struct meta_region *r = pr->regions, *next; r; r = next) {
@@ -77,8 +77,8 @@ static void proc_release_if_empty(void)
 	pr->large_cap = 0;
 	memset(pr->unmapped, 0, sizeof pr->unmapped);
 	memset(pr->dropped, 0, sizeof pr->dropped);
-	_ba_os_unlock(&_ba_locks[LOCK_META]);
-	_ba_os_unlock(&_ba_locks[LOCK_PROC]);
+	proc_unlock(LOCK_META);
+	proc_unlock(LOCK_PROC);
 }
 
 _Static_assert(sizeof(struct ba_stats) == 12 * sizeof(size_t),
@@ -164,13 +164,13 @@ void ba_test_heap_delete(struct ba_test_heap *t)
 	struct heap *h = (struct heap *)t;
 
 	heap_release(h);
-	_ba_os_lock(&_ba_locks[LOCK_PROC]);
+	proc_lock(LOCK_PROC);
 	for (struct heap **link = &PROC->heaps_all; *link; link = &(*link)->next_all)
 		if (*link == h) {
 			*link = h->next_all;
 			break;
 		}
-	_ba_os_unlock(&_ba_locks[LOCK_PROC]);
+	proc_unlock(LOCK_PROC);
 	_ba_meta_free(t, sizeof(struct heap));
 	__atomic_fetch_sub(&PROC->heaps, 1, __ATOMIC_RELAXED);
 }

@@ -330,7 +330,7 @@ struct heap {
 	 * remote is the only field other threads write: blocks they freed,
 	 * pushed with an atomic exchange, taken back by the owner.  A heap no
 	 * thread owns (owned 0) is changed only under its lock. */
-	void *remote;
+	struct remote *remote;
 	int lock;
 	int owned;
 	int pool;                               /* a heap of an API of its own, no thread's:
@@ -443,6 +443,16 @@ static inline int is_run(const struct run *r)
  * (ba_test_seal) leaves them usable. */
 enum { LOCK_FORK, LOCK_PROC, LOCK_META, LOCKS };       /* LOCK_FORK: one fork at a time */
 extern int _ba_locks[LOCKS];
+
+static inline void proc_lock(int l)
+{
+	_ba_os_lock(&_ba_locks[l]);
+}
+
+static inline void proc_unlock(int l)
+{
+	_ba_os_unlock(&_ba_locks[l]);
+}
 int _ba_proc_init(void);
 int _ba_map_set(uintptr_t addr, struct arena *a);
 
@@ -501,6 +511,7 @@ int _ba_medium_resize(struct heap *h, struct page *pg, size_t n);
 
 /* What is wrong with a pointer; block.c holds the messages. */
 enum misuse { MISUSE_NONE, MISUSE_FOREIGN, MISUSE_INTERIOR, MISUSE_DOUBLE, MISUSE_OVERFLOW, MISUSE_HEAP };
+_Noreturn void _ba_misuse(const char *fn, const void *p, enum misuse m);
 
 /* large.c: under LOCK_PROC, each call whole; a block's entry is copied
  * out (another thread may move entries), and found again by address. */

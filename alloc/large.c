@@ -10,15 +10,6 @@
  * move, so callers hold a copy and name the block by its address. */
 #include "run.h"
 
-static void lock(void)
-{
-	_ba_os_lock(&_ba_locks[LOCK_PROC]);
-}
-
-static void unlock(void)
-{
-	_ba_os_unlock(&_ba_locks[LOCK_PROC]);
-}
 
 static size_t slot_of(uintptr_t addr)
 {
@@ -151,9 +142,9 @@ static void *large_alloc(struct heap *h, size_t n, size_t align, int *zero)
 
 void *_ba_large_alloc(struct heap *h, size_t n, size_t align, int *zero)
 {
-	lock();
+	proc_lock(LOCK_PROC);
 	void *p = large_alloc(h, n, align, zero);
-	unlock();
+	proc_unlock(LOCK_PROC);
 	return p;
 }
 
@@ -192,7 +183,7 @@ enum misuse _ba_large_get(const void *p, struct large *out)
 {
 	enum misuse m = MISUSE_NONE;
 
-	lock();
+	proc_lock(LOCK_PROC);
 	struct large *l = _ba_large_find(p);
 	if (!l)
 		m = large_misuse(p);
@@ -200,7 +191,7 @@ enum misuse _ba_large_get(const void *p, struct large *out)
 		m = MISUSE_OVERFLOW;
 	else
 		*out = *l;
-	unlock();
+	proc_unlock(LOCK_PROC);
 	return m;
 }
 
@@ -234,12 +225,12 @@ static void large_free(struct large *l)
  * frees happens. */
 void _ba_large_free(const void *p, const char *fn)
 {
-	lock();
+	proc_lock(LOCK_PROC);
 	struct large *l = _ba_large_find(p);
 	if (!l)
-		_ba_os_misuse(fn, p, "double free");
+		_ba_misuse(fn, p, MISUSE_DOUBLE);
 	large_free(l);
-	unlock();
+	proc_unlock(LOCK_PROC);
 }
 
 /* realloc of a large block to n > MEDIUM_MAX: mremap may move the pages
@@ -272,34 +263,34 @@ static void *large_realloc(struct large *l, size_t n)
 
 void *_ba_large_realloc(const void *p, size_t n, const char *fn)
 {
-	lock();
+	proc_lock(LOCK_PROC);
 	struct large *l = _ba_large_find(p);
 	if (!l)
-		_ba_os_misuse(fn, p, "double free");
+		_ba_misuse(fn, p, MISUSE_DOUBLE);
 	void *q = large_realloc(l, n);
-	unlock();
+	proc_unlock(LOCK_PROC);
 	return q;
 }
 
 /* Unmaps every large block of h. */
 void _ba_large_release(struct heap *h)
 {
-	lock();
+	proc_lock(LOCK_PROC);
 	for (size_t i = 0; i < PROC->large_cap; i++)
 		while (PROC->large[i].addr && PROC->large[i].heap == h) {
 			_ba_vm_unmap((void *)PROC->large[i].addr, PROC->large[i].mapped);
 			table_delete(&PROC->large[i]);
 		}
-	unlock();
+	proc_unlock(LOCK_PROC);
 }
 
 /* Unmaps the kept mappings. */
 void _ba_large_drop_kept(void)
 {
-	lock();
+	proc_lock(LOCK_PROC);
 	while (PROC->kept[0].addr) {
 		_ba_vm_unmap((void *)PROC->kept[0].addr, PROC->kept[0].mapped);
 		kept_remove(0);
 	}
-	unlock();
+	proc_unlock(LOCK_PROC);
 }

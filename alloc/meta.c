@@ -232,17 +232,17 @@ static void meta_purge(void)
  * and writes the map's leaf counts, which LOCK_PROC guards, taken first. */
 void *_ba_meta_alloc(size_t size)
 {
-	_ba_os_lock(&_ba_locks[LOCK_META]);
+	proc_lock(LOCK_META);
 	void *p = meta_alloc(size);
-	_ba_os_unlock(&_ba_locks[LOCK_META]);
+	proc_unlock(LOCK_META);
 	return p;
 }
 
 void _ba_meta_free(void *p, size_t size)
 {
-	_ba_os_lock(&_ba_locks[LOCK_META]);
+	proc_lock(LOCK_META);
 	meta_free(p, size);
-	_ba_os_unlock(&_ba_locks[LOCK_META]);
+	proc_unlock(LOCK_META);
 }
 
 void _ba_meta_purge(void)
@@ -252,9 +252,9 @@ void _ba_meta_purge(void)
 	if (__atomic_load_n(&pr->meta_idle, __ATOMIC_RELAXED) < META_REGION &&
 	    !__atomic_load_n(&pr->leaves_idle, __ATOMIC_RELAXED))
 		return;         /* the common case, decided again under the locks */
-	_ba_os_lock(&_ba_locks[LOCK_PROC]);
-	_ba_os_lock(&_ba_locks[LOCK_META]);
+	proc_lock(LOCK_PROC);
+	proc_lock(LOCK_META);
 	meta_purge();
-	_ba_os_unlock(&_ba_locks[LOCK_META]);
-	_ba_os_unlock(&_ba_locks[LOCK_PROC]);
+	proc_unlock(LOCK_META);
+	proc_unlock(LOCK_PROC);
 }

@@ -17,12 +17,12 @@ int _ba_proc_init(void)
 
 	if (__atomic_load_n(&p->ready, __ATOMIC_ACQUIRE))
 		return 0;
-	_ba_os_lock(&_ba_locks[LOCK_PROC]);
+	proc_lock(LOCK_PROC);
 	if (!p->ready && (ok = _ba_os_page_size() == PAGE)) {
 		_ba_os_random(&p->secret, sizeof p->secret);
 		__atomic_store_n(&p->ready, 1, __ATOMIC_RELEASE);
 	}
-	_ba_os_unlock(&_ba_locks[LOCK_PROC]);
+	proc_unlock(LOCK_PROC);
 	return ok ? 0 : -1;
 }
 
@@ -60,8 +60,8 @@ static int map_set(uintptr_t addr, struct arena *a)
 
 int _ba_map_set(uintptr_t addr, struct arena *a)
 {
-	_ba_os_lock(&_ba_locks[LOCK_PROC]);
+	proc_lock(LOCK_PROC);
 	int r = map_set(addr, a);
-	_ba_os_unlock(&_ba_locks[LOCK_PROC]);
+	proc_unlock(LOCK_PROC);
 	return r;
 }

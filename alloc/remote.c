@@ -20,11 +20,11 @@ _Static_assert(sizeof(struct remote) <= 16, "the smallest block holds the link")
 
 static void push(struct heap *h, struct remote *n)
 {
-	struct remote *old = __atomic_load_n((struct remote **)&h->remote, __ATOMIC_RELAXED);
+	struct remote *old = __atomic_load_n(&h->remote, __ATOMIC_RELAXED);
 
 	do
 		n->next = old;
-	while (!__atomic_compare_exchange_n((struct remote **)&h->remote, &old, n, 1, __ATOMIC_SEQ_CST,
+	while (!__atomic_compare_exchange_n(&h->remote, &old, n, 1, __ATOMIC_SEQ_CST,
 					    __ATOMIC_RELAXED));
 }
 
@@ -46,16 +46,17 @@ static void pushed(struct heap *h)
 	}
 }
 
-/* Block idx of run r at p, live with this slack (checked by free's fast
- * path or the choke point), of a heap not the caller's. */
+/* Block idx of run r at p, of a heap not the caller's, whose state word
+ * was slack when it was checked (by free's fast path or the choke point).
+ * The compare-and-swap fails if another free came since. */
 void _ba_remote_free_small(void *p, struct run *r, uint32_t idx, uint32_t slack)
 {
 	uint16_t was = (uint16_t)slack;
 	struct remote *n = p;
 
-	if (!__atomic_compare_exchange_n(&run_slot(r)[idx].state, &was, STATE_REMOTE, 0, __ATOMIC_ACQ_REL,
-					 __ATOMIC_RELAXED))
-		_ba_os_misuse("free", p, "double free");        /* another free won */
+	if (slack > SLACK_MAX || !__atomic_compare_exchange_n(&run_slot(r)[idx].state, &was, STATE_REMOTE, 0,
+							      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		_ba_misuse("free", p, MISUSE_DOUBLE);
 	n->slack = slack;
 	push(r->heap, n);
 	pushed(r->heap);
@@ -67,14 +68,12 @@ void _ba_remote_free(struct block *b, void *p)
 	uint8_t none = 0;
 
 	if (b->run) {
-		uint16_t was = __atomic_load_n(&run_slot(b->run)[b->idx].state, __ATOMIC_RELAXED);
-		if (was > SLACK_MAX)    /* freed since the choke point looked */
-			_ba_os_misuse("free", p, "double free");
-		_ba_remote_free_small(p, b->run, b->idx, was);
+		_ba_remote_free_small(p, b->run, b->idx,
+				      __atomic_load_n(&run_slot(b->run)[b->idx].state, __ATOMIC_RELAXED));
 		return;
 	}
 	if (!__atomic_compare_exchange_n(&b->span->remote, &none, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-		_ba_os_misuse("free", p, "double free");
+		_ba_misuse("free", p, MISUSE_DOUBLE);
 	push(b->heap, p);
 	pushed(b->heap);
 }
@@ -89,12 +88,12 @@ static struct remote *take_back(struct heap *h, struct remote *n)
 	uintptr_t idx;
 
 	if (!a)         /* the owner freed it too, and its arena went since */
-		_ba_os_misuse("free", n, "double free");
+		_ba_misuse("free", n, MISUSE_DOUBLE);
 	struct run *r = a->tab[page_index((uintptr_t)n)];
 	if (is_run(r) && run_index(r, (uintptr_t)n, &idx)) {
 		union slot *s = &run_slot(r)[idx];
 		if (s->state != STATE_REMOTE)
-			_ba_os_misuse("free", n, "double free");
+			_ba_misuse("free", n, MISUSE_DOUBLE);
 		next = n->next;
 		r->slack -= n->slack;
 		s->state = STATE_FREE;
@@ -103,7 +102,7 @@ static struct remote *take_back(struct heap *h, struct remote *n)
 	}
 	struct page *pg = &a->pages[page_index((uintptr_t)n)];
 	if (r != KIND_MEDIUM || !pg->remote)
-		_ba_os_misuse("free", n, "double free");
+		_ba_misuse("free", n, MISUSE_DOUBLE);
 	next = n->next;
 	pg->remote = 0;
 	_ba_medium_free(h, pg);
@@ -114,10 +113,10 @@ static struct remote *take_back(struct heap *h, struct remote *n)
  * list is only read. */
 void _ba_remote_collect(struct heap *h)
 {
-	struct remote *n = __atomic_load_n((struct remote **)&h->remote, __ATOMIC_RELAXED);
+	struct remote *n = __atomic_load_n(&h->remote, __ATOMIC_RELAXED);
 
 	if (n)
-		n = __atomic_exchange_n((struct remote **)&h->remote, NULL, __ATOMIC_ACQUIRE);
+		n = __atomic_exchange_n(&h->remote, NULL, __ATOMIC_ACQUIRE);
 	while (n)
 		n = take_back(h, n);
 }

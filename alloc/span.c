@@ -154,9 +154,9 @@ void _ba_arena_drop(struct heap *h, struct arena *a)
 {
 	for (struct page *pg = a->pages; pg < a->pages + ARENA_PAGES; pg += pg->npages)
 		free_remove(h, pg);
-	_ba_os_lock(&_ba_locks[LOCK_PROC]);
+	proc_lock(LOCK_PROC);
 	PROC->dropped[PROC->dropped_next++ % DROPPED_KEPT] = a->base;
-	_ba_os_unlock(&_ba_locks[LOCK_PROC]);
+	proc_unlock(LOCK_PROC);
 	h->released += ARENA_SIZE;
 	_ba_arena_unmap(a);
 }

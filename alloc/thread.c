@@ -11,16 +11,6 @@
  * it; in .bss, it costs a program no file bytes. */
 struct run *_ba_heap_none[NCLASSES];
 
-static void lock(int l)
-{
-	_ba_os_lock(&_ba_locks[l]);
-}
-
-static void unlock(int l)
-{
-	_ba_os_unlock(&_ba_locks[l]);
-}
-
 static int is_none(struct heap *h)
 {
 	return (const void *)h == (const void *)_ba_heap_none;
@@ -29,10 +19,10 @@ static int is_none(struct heap *h)
 /* Links a heap made now into the process's list (check.c, fork). */
 void _ba_heap_register(struct heap *h)
 {
-	lock(LOCK_PROC);
+	proc_lock(LOCK_PROC);
 	h->next_all = PROC->heaps_all;
 	__atomic_store_n(&PROC->heaps_all, h, __ATOMIC_RELEASE);       /* fork's walk takes no lock */
-	unlock(LOCK_PROC);
+	proc_unlock(LOCK_PROC);
 }
 
 static struct heap *adopt(void)
@@ -41,12 +31,12 @@ static struct heap *adopt(void)
 	struct heap *h;
 	int made = 0;
 
-	lock(LOCK_PROC);
+	proc_lock(LOCK_PROC);
 	if ((h = pr->heaps_free))
 		pr->heaps_free = h->next_free;
 	else if (!pr->main_taken)
 		h = &_ba_state.main, pr->main_taken = made = 1;
-	unlock(LOCK_PROC);
+	proc_unlock(LOCK_PROC);
 	if (!h) {
 		__atomic_fetch_add(&pr->heaps, 1, __ATOMIC_RELAXED);   /* first: the regions stay */
 		if (!(h = _ba_meta_alloc(sizeof *h))) {
@@ -94,10 +84,10 @@ void _ba_heap_detach(void)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);        /* before the list's load: see remote.c */
 	_ba_remote_collect(h);
 	_ba_os_unlock(&h->lock);
-	lock(LOCK_PROC);
+	proc_lock(LOCK_PROC);
 	h->next_free = PROC->heaps_free;
 	PROC->heaps_free = h;
-	unlock(LOCK_PROC);
+	proc_unlock(LOCK_PROC);
 }
 
 /* fork: every heap's lock, then the process's, in the order the other
@@ -111,29 +101,29 @@ void ba_fork_prepare(void)
 {
 	struct heap *done = NULL;
 
-	lock(LOCK_FORK);
+	proc_lock(LOCK_FORK);
 	for (;;) {
 		struct heap *head = __atomic_load_n(&PROC->heaps_all, __ATOMIC_ACQUIRE);
 		for (struct heap *h = head; h != done; h = h->next_all)
 			_ba_os_lock(&h->lock);
 		done = head;
-		lock(LOCK_PROC);
+		proc_lock(LOCK_PROC);
 		if (PROC->heaps_all == done)
 			break;
-		unlock(LOCK_PROC);      /* a thread made a heap meanwhile */
+		proc_unlock(LOCK_PROC);      /* a thread made a heap meanwhile */
 	}
-	lock(LOCK_META);
+	proc_lock(LOCK_META);
 }
 
 /* The heaps' locks go while LOCK_PROC is still held: a heap listed after
  * it went was never locked by prepare, and its owner may hold it. */
 void ba_fork_parent(void)
 {
-	unlock(LOCK_META);
+	proc_unlock(LOCK_META);
 	for (struct heap *h = PROC->heaps_all; h; h = h->next_all)
 		_ba_os_unlock(&h->lock);
-	unlock(LOCK_PROC);
-	unlock(LOCK_FORK);
+	proc_unlock(LOCK_PROC);
+	proc_unlock(LOCK_FORK);
 }
 
 /* Only the forking thread lives on in the child: every other heap, owned

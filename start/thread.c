@@ -27,14 +27,15 @@ int ba_thread_create(struct ba_thread **out, void *(*fn)(void *), void *arg)
 	if (sys_failed(m))
 		return EAGAIN;
 	sys_mprotect((void *)m, PAGE_BYTES, PROT_NONE);          /* the guard below the stack */
-	struct ba_thread *t = _ba_tls_place((char *)m + len - tls, tls);
+	char *area = (char *)m + len - tls;
+	struct ba_thread *t = _ba_tls_place(area, tls);
 	t->fn = fn;
 	t->arg = arg;
 	t->map = (void *)m;
 	t->map_len = len;
-	/* The stack ends below the TLS block, 16-byte aligned, with room for
+	/* The stack ends below the TLS area, 16-byte aligned, with room for
 	 * the argument that the i386 entry passes on it. */
-	char *stack = (char *)(((uintptr_t)t - _ba_tls_area() + sizeof(struct ba_thread)) & ~(uintptr_t)15) - 16;
+	char *stack = (char *)((uintptr_t)area & ~(uintptr_t)15) - 16;
 
 	/* No signal handler may run in the child before its TLS and heap are
 	 * ready: it starts with every signal blocked and unblocks the
