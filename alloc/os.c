@@ -1,6 +1,9 @@
-/* The glue for the freestanding runtime: raw syscalls, and the auxiliary
- * vector that _start found.  The only file in alloc/ that includes
- * ba_sys.h. */
+/* The glue's half that every backend shares: raw syscalls for memory,
+ * waiting and the misuse report.  The only file in alloc/ that includes
+ * ba_sys.h; what depends on how the process started (errno, the page
+ * size, the random bytes) is the backend's: start/glue.c for the
+ * freestanding runtime, so/glue.c for a shared object in a libc
+ * process. */
 #include "ba_sys.h"
 #include "ba_thread.h"
 #include "barealloc.h"
@@ -10,15 +13,6 @@ _Static_assert((int)OS_ENOMEM == (int)ENOMEM && (int)OS_EINVAL == (int)EINVAL,
 	       "os.h's errno values are Linux's");
 _Static_assert((int)OS_NONE == (int)PROT_NONE && (int)OS_READ == (int)PROT_READ &&
 	       (int)OS_RW == (PROT_READ | PROT_WRITE), "os.h's protections are mmap's");
-
-/* The freestanding runtime's errno, one per thread: nothing else in the
- * runtime sets one. */
-_Thread_local int errno;
-
-int *ba_errno_location(void)
-{
-	return &errno;
-}
 
 _Static_assert(sizeof(ba_mutex) == sizeof(int), "os.h: the glue's mutex is an int");
 
@@ -35,12 +29,13 @@ void _ba_os_wake(int *m)
 
 size_t _ba_os_page_size(void)
 {
-	return ba_getauxval(AT_PAGESZ);
+	return _ba_os_auxval(AT_PAGESZ);
 }
 
+/* AT_RANDOM's 16 bytes, else getrandom. */
 int _ba_os_random(void *buf, size_t n)
 {
-	const unsigned char *rnd = (const unsigned char *)ba_getauxval(AT_RANDOM);
+	const unsigned char *rnd = (const unsigned char *)_ba_os_auxval(AT_RANDOM);
 	unsigned char *out = buf;
 
 	for (size_t i = 0; i < n; i++)
@@ -82,16 +77,6 @@ int _ba_os_purge(void *p, size_t len)
 int _ba_os_protect(void *p, size_t len, enum os_prot prot)
 {
 	return (int)sys_mprotect(p, len, (int)prot);
-}
-
-int _ba_os_errno(void)
-{
-	return errno;
-}
-
-void _ba_os_set_errno(int e)
-{
-	errno = e;
 }
 
 static char *append(char *at, const char *s)

@@ -1,10 +1,10 @@
 /* The glue: the allocator's only bridge to the system.  Nothing else in
- * alloc/ includes ba_sys.h or knows how the process started.  A backend
- * implements these once: os.c for the freestanding runtime (raw syscalls,
- * the auxiliary vector from _start); a shared library preloaded into a
- * libc program is the other kind of backend, where nothing came from our
- * own _start and errno is libc's.
- *
+ * alloc/ includes ba_sys.h or knows how the process started.  alloc/os.c
+ * makes the raw syscalls every build shares; a backend gives what depends
+ * on how the process started: start/glue.c for the freestanding runtime
+ * (the auxiliary vector from _start, its own errno), so/glue.c for a
+ * shared object inside a libc program (the libc's getauxval and errno,
+ * through weak references). *
  * Preconditions, stated once: lengths and addresses are multiples of the
  * page size; every call returns the kernel's verdict without touching
  * errno (free must not change it); none allocates.  The allocator counts
@@ -20,7 +20,13 @@
 enum { OS_ENOMEM = 12, OS_EINVAL = 22 };
 enum os_prot { OS_NONE = 0, OS_READ = 1, OS_RW = 3 };      /* PROT_READ | PROT_WRITE */
 
-/* The kernel's page size: AT_PAGESZ, or whatever the backend can learn. */
+/* The backend's part (start/glue.c, so/glue.c): an entry of the
+ * auxiliary vector (0 when it is unknown), and errno. */
+unsigned long _ba_os_auxval(unsigned long key);
+int _ba_os_errno(void);
+void _ba_os_set_errno(int e);
+
+/* The kernel's page size: AT_PAGESZ. */
 size_t _ba_os_page_size(void);
 
 /* Fills buf with n (at most 16) unpredictable bytes: AT_RANDOM, else
@@ -88,9 +94,6 @@ static inline void _ba_os_unlock(int *m)
 	if (__atomic_exchange_n(m, 0, __ATOMIC_RELEASE) == 2)
 		_ba_os_wake(m);
 }
-
-int _ba_os_errno(void);
-void _ba_os_set_errno(int e);
 
 /* Writes "barealloc: fn(p): why" as one line on fd 2 and ends the process
  * with SIGABRT, as abort(3) does.  Writes no allocator state. */

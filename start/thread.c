@@ -1,4 +1,4 @@
-/* Threads over raw clone: create, join, exit, self; the futex mutex; fork
+/* Threads over raw clone: create, join, exit, self; fork
  * with the allocator's hooks.  The clone itself and a new thread's first
  * instructions are in start/<isa>.asm: the child starts on its new stack
  * and must not return into the parent's frames. */
@@ -92,34 +92,6 @@ struct ba_thread *ba_thread_self(void)
 int ba_thread_tid(const struct ba_thread *t)
 {
 	return t->map ? __atomic_load_n(&t->tid, __ATOMIC_ACQUIRE) : (int)sys_getpid();
-}
-
-/* 0 free, 1 taken, 2 taken and someone may wait. */
-void ba_mutex_lock(ba_mutex *m)
-{
-	int c = 0;
-
-	if (__atomic_compare_exchange_n(&m->state, &c, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-		return;
-	if (c != 2)
-		c = __atomic_exchange_n(&m->state, 2, __ATOMIC_ACQUIRE);
-	while (c != 0) {
-		sys_futex(&m->state, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, 2, 0, 0, 0);
-		c = __atomic_exchange_n(&m->state, 2, __ATOMIC_ACQUIRE);
-	}
-}
-
-int ba_mutex_trylock(ba_mutex *m)
-{
-	int c = 0;
-
-	return __atomic_compare_exchange_n(&m->state, &c, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED) ? 0 : EBUSY;
-}
-
-void ba_mutex_unlock(ba_mutex *m)
-{
-	if (__atomic_exchange_n(&m->state, 0, __ATOMIC_RELEASE) == 2)
-		sys_futex(&m->state, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, 0, 0, 0);
 }
 
 /* The allocator's hooks (barealloc.h), weak: a program that never
