@@ -15,56 +15,78 @@ static const char *const why[] = {
 	[MISUSE_HEAP] = "block of another heap",
 };
 
+const char *_ba_misuse_text(enum misuse m)
+{
+	return why[m];
+}
+
 _Noreturn void _ba_misuse(const char *fn, const void *p, enum misuse m)
 {
 	_ba_os_misuse(fn, p, why[m]);
 }
 
 /* A block of run r: a block start, live, with its canary intact. */
-static struct block run_block(struct run *r, const void *p, const char *fn)
+static enum misuse run_block(struct run *r, const void *p, struct block *b)
 {
 	uintptr_t idx;
 
 	if (!run_index(r, (uintptr_t)p, &idx))
-		_ba_misuse(fn, p, MISUSE_INTERIOR);
+		return MISUSE_INTERIOR;
 	unsigned state = run_slot(r)[idx].state;
 	if (state == STATE_NONE)
-		_ba_misuse(fn, p, MISUSE_INTERIOR);
+		return MISUSE_INTERIOR;
 	if (state > SLACK_MAX)
-		_ba_misuse(fn, p, MISUSE_DOUBLE);
+		return MISUSE_DOUBLE;
 	if (!canary_intact((uintptr_t)p, r->size - state, r->size))
-		_ba_misuse(fn, p, MISUSE_OVERFLOW);
-	return (struct block){ r->heap, r, (uint32_t)idx, NULL, { 0 } };
+		return MISUSE_OVERFLOW;
+	*b = (struct block){ r->heap, r, (uint32_t)idx, NULL, { 0 } };
+	return MISUSE_NONE;
 }
 
 /* A medium block: the first byte of a medium span's first page.  A pointer
  * into a free span is a double free. */
-static struct block span_block(struct arena *a, struct run *kind, struct page *pg, const void *p, const char *fn)
+static enum misuse span_block(struct arena *a, struct run *kind, struct page *pg, const void *p, struct block *b)
 {
 	if (kind != KIND_MEDIUM || ((uintptr_t)p & (PAGE - 1)))
-		_ba_misuse(fn, p, page_kind(_ba_span_containing(a, pg)) == KIND_FREE ? MISUSE_DOUBLE
-										       : MISUSE_INTERIOR);
+		return page_kind(_ba_span_containing(a, pg)) == KIND_FREE ? MISUSE_DOUBLE : MISUSE_INTERIOR;
 	if (__atomic_load_n(&pg->remote, __ATOMIC_RELAXED))
-		_ba_misuse(fn, p, MISUSE_DOUBLE);
+		return MISUSE_DOUBLE;
 	if (!canary_intact((uintptr_t)p, pg->u.req, (size_t)pg->npages << PAGE_SHIFT))
-		_ba_misuse(fn, p, MISUSE_OVERFLOW);
-	return (struct block){ a->heap, NULL, 0, pg, { 0 } };
+		return MISUSE_OVERFLOW;
+	*b = (struct block){ a->heap, NULL, 0, pg, { 0 } };
+	return MISUSE_NONE;
+}
+
+/* p is in one of a's pages. */
+enum misuse _ba_arena_block(struct arena *a, const void *p, struct block *b)
+{
+	size_t i = ((uintptr_t)p - a->base) >> PAGE_SHIFT;
+	struct run *r = a->tab[i];
+
+	return is_run(r) ? run_block(r, p, b) : span_block(a, r, &a->pages[i], p, b);
+}
+
+/* What p is: a live block (MISUSE_NONE, and *b says which), or what is
+ * wrong with it.  A pointer into a pool is another heap's. */
+enum misuse _ba_block_find(const void *p, struct block *b)
+{
+	struct arena *a = arena_of((uintptr_t)p);
+
+	if (a)
+		return _ba_arena_block(a, p, b);
+	*b = (struct block){ 0 };
+	enum misuse m = _ba_large_get(p, &b->large);
+	b->heap = b->large.heap;
+	return m && _ba_pool_holds(p) ? MISUSE_HEAP : m;
 }
 
 struct block _ba_block_of(const void *p, const char *fn)
 {
-	uintptr_t addr = (uintptr_t)p;
-	struct arena *a = arena_of(addr);
+	struct block b;
+	enum misuse m = _ba_block_find(p, &b);
 
-	if (a) {
-		struct run *r = a->tab[page_index(addr)];
-		return is_run(r) ? run_block(r, p, fn) : span_block(a, r, &a->pages[page_index(addr)], p, fn);
-	}
-	struct block b = { 0 };
-	enum misuse m = _ba_large_get(p, &b.large);
 	if (m)
 		_ba_misuse(fn, p, m);
-	b.heap = b.large.heap;
 	return b;
 }
 
@@ -86,6 +108,19 @@ size_t _ba_block_usable(struct block b)
 	return b.span ? b.span->u.req : b.large.req;
 }
 
+/* Gives back block b of heap h, whose lock the caller holds. */
+void _ba_block_put(struct heap *h, struct block b)
+{
+	if (b.run) {
+		union slot *s = &run_slot(b.run)[b.idx];
+		b.run->slack -= s->state;
+		s->state = STATE_FREE;
+		run_put(b.run, b.idx);
+	} else {
+		_ba_medium_free(h, b.span);
+	}
+}
+
 /* Frees block b at p for heap h, the caller's.  b may be of another heap,
  * whose owner takes the block back (remote.c); a large block any thread
  * frees at once. */
@@ -97,14 +132,7 @@ void _ba_block_free(struct heap *h, struct block b, void *p, const char *fn)
 		_ba_remote_free(&b, p);
 	} else {
 		_ba_os_lock(&h->lock);
-		if (b.run) {
-			union slot *s = &run_slot(b.run)[b.idx];
-			b.run->slack -= s->state;
-			s->state = STATE_FREE;
-			run_put(b.run, b.idx);
-		} else {
-			_ba_medium_free(h, b.span);
-		}
+		_ba_block_put(h, b);
 		_ba_os_unlock(&h->lock);
 	}
 }

@@ -55,7 +55,7 @@ static int check_run(struct heap *h, const struct run *r, struct page *pg)
 	    r->size != _ba_class_size(r->cls) || r->magic != run_magic(r->size) ||
 	    (size_t)r->nblocks * r->size > bytes || r->nblocks > r->mask + 1 ||
 	    ((r->mask + 1) & r->mask) || run_free_count(r) > r->given || r->given > r->nblocks ||
-	    !r->window || r->window > r->nblocks / 4 || r->gate != r->tail - r->window ||
+	    (!r->window && r->nblocks >= 4) || r->window > r->nblocks / 4 || r->gate != r->tail - r->window ||
 	    (bytes > (size_t)r->nblocks * r->size && r->mask < r->nblocks))
 		return BAD_RUN;
 	for (uint32_t i = r->nblocks; i <= r->mask; i++)
@@ -126,9 +126,9 @@ static int check_arena(struct heap *h, struct arena *a, struct tally *t)
 	int was_free = 0, was_resident = 0, err;
 	size_t used = 0, idle = 0, heads = 0;
 
-	for (size_t i = 0; i < ARENA_PAGES; i += a->pages[i].npages) {
+	for (size_t i = 0; i < a->npages; i += a->pages[i].npages) {
 		struct page *pg = &a->pages[i];
-		if (pg->index != i || !pg->npages || i + pg->npages > ARENA_PAGES)
+		if (pg->index != i || !pg->npages || i + pg->npages > a->npages)
 			return BAD_TILING;
 		int is_free = page_kind(pg) == KIND_FREE;
 		if (is_free && pg->dirty != CLEAN && pg->dirty != DIRTY && pg->dirty != PURGED)
@@ -265,14 +265,16 @@ static int check_proc(void)
 
 	unsigned arenas = 0;
 
-	for (struct heap *h = pr->heaps_all; h; h = h->next_all)
-		for (struct arena *a = h->arenas_list, *prev = NULL; a; prev = a, a = a->next) {
+	for (struct heap *h = pr->heaps_all; h; h = h->next_all) {
+		mapped += h->fixed_map;         /* a pool's arenas are in no map */
+		for (struct arena *a = h->fixed ? NULL : h->arenas_list, *prev = NULL; a; prev = a, a = a->next) {
 			if (arena_of(a->base) != a || (a->base & (ARENA_SIZE - 1)) || a->prev != prev ||
 			    a->heap != h)
 				return BAD_MAP;
 			mapped += ARENA_SIZE;
 			arenas++;
 		}
+	}
 	if (arenas != pr->arenas)
 		return BAD_MAP;
 	for (size_t i = 0; i < pr->large_cap; i++)

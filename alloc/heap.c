@@ -7,7 +7,7 @@
 /* O(runs): each run knows how many of its blocks are free and the sum of
  * its live blocks' slack; medium and large blocks are counted as they
  * come and go. */
-static void heap_stats(struct heap *h, struct ba_stats *out)
+void _ba_heap_stats(struct heap *h, struct ba_stats *out)
 {
 	struct proc *pr = PROC;
 
@@ -109,7 +109,7 @@ void ba_stats(struct ba_stats *out)
 	struct heap *h = heap_to_read();
 
 	if (h)
-		heap_stats(h, out);
+		_ba_heap_stats(h, out);
 	else
 		memset(out, 0, sizeof *out);
 }
@@ -164,13 +164,7 @@ void ba_test_heap_delete(struct ba_test_heap *t)
 	struct heap *h = (struct heap *)t;
 
 	heap_release(h);
-	proc_lock(LOCK_PROC);
-	for (struct heap **link = &PROC->heaps_all; *link; link = &(*link)->next_all)
-		if (*link == h) {
-			*link = h->next_all;
-			break;
-		}
-	proc_unlock(LOCK_PROC);
+	_ba_heap_unregister(h);
 	_ba_meta_free(t, sizeof(struct heap));
 	__atomic_fetch_sub(&PROC->heaps, 1, __ATOMIC_RELAXED);
 }
@@ -211,7 +205,7 @@ int ba_test_heap_check(struct ba_test_heap *t)
 
 void ba_test_heap_stats(struct ba_test_heap *t, struct ba_stats *out)
 {
-	heap_stats(test_heap(t), out);
+	_ba_heap_stats(test_heap(t), out);
 }
 
 void ba_test_heap_release(struct ba_test_heap *t)

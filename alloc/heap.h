@@ -111,7 +111,9 @@ enum run_place {
  *   the oldest, but only from positions before gate = tail - window: the
  *   last window blocks freed are in quarantine, so that a block freed is
  *   not handed out again before window more frees of its run, and a
- *   second free of it within them finds it free (docs/DESIGN.md).  When
+ *   second free of it within them finds it free (docs/DESIGN.md).  The
+ *   window is at most a quarter of the blocks, and at least one but in a
+ *   pool's runs of fewer than four blocks, which have none.  When
  *   nothing is before the gate, the slow path feeds the ring FEED_PAGES'
  *   worth of never-used blocks, ahead of the quarantined ones (run_feed in
  *   small.c): a run reuses freed blocks before it touches new pages.  The
@@ -198,14 +200,21 @@ struct page {
 	uint8_t remote;         /* a medium block's first page: freed by another heap's thread */
 };
 
-/* An arena: ARENA_SIZE bytes at base, aligned to their size, registered in
- * the process's map and owned by one heap, whose free spans are the only
- * ones that name its pages and whose list (next, prev) holds it; it is empty when used is 0, and holds no live
- * block when used == idle + the pages of its empty head runs.  tab[i] is page i's run or kind descriptor:
- * one load from a pointer to its run, 8 bytes an entry on x86-64. */
+/* An arena: npages pages at base, owned by one heap, whose free spans are
+ * the only ones that name its pages and whose list (next, prev) holds it;
+ * it is empty when used is 0, and holds no live block when used == idle +
+ * the pages of its empty head runs.  tab[i] is page i's run or kind
+ * descriptor: one load from a pointer to its run, 8 bytes an entry on
+ * x86-64.
+ * - A heap's own arena: ARENA_PAGES pages that it mapped, aligned to
+ *   their size and registered in the process's map.
+ * - A pool's arena (pool.c): up to ARENA_PAGES pages of the pool's memory,
+ *   at any page; in no map (the pool finds it by address), and its
+ *   metadata ends after pages[npages - 1] (arena_size). */
 struct arena {
 	uintptr_t base;
 	struct heap *heap;
+	uint32_t npages;
 	uint32_t used;                  /* pages in spans that are not free */
 	uint32_t idle;                  /* of used, pages of runs in place RUN_EMPTY */
 	uint32_t heads;                 /* of used, pages of runs in place RUN_HEAD */
@@ -213,6 +222,12 @@ struct arena {
 	struct run *tab[ARENA_PAGES];
 	struct page pages[ARENA_PAGES];
 };
+
+/* The metadata bytes of an arena of npages pages. */
+static inline size_t arena_size(size_t npages)
+{
+	return __builtin_offsetof(struct arena, pages) + npages * sizeof(struct page);
+}
 
 _Static_assert(ARENA_PAGES <= 0x10000, "a page's index fits 16 bits");
 
@@ -335,6 +350,9 @@ struct heap {
 	int owned;
 	int pool;                               /* a heap of an API of its own, no thread's:
 						   never adopted, left alone by fork */
+	int fixed;                              /* a pool's: its arenas are all it has (no
+						   new arena, large block or purge) */
+	size_t fixed_map;                       /* bytes the pool mapped for its arenas */
 	struct heap *next_all, *next_free;
 };
 
@@ -459,6 +477,7 @@ int _ba_map_set(uintptr_t addr, struct arena *a);
 /* thread.c: heaps of threads.  _ba_heap_mine: heap_enter for a thread
  * with no heap yet: one made or adopted now. */
 void _ba_heap_register(struct heap *h);
+void _ba_heap_unregister(struct heap *h);
 void _ba_heap_attach(void);
 void _ba_heap_detach(void);
 
@@ -487,6 +506,7 @@ struct page *_ba_span_containing(struct arena *a, struct page *pg);
 void _ba_span_free(struct heap *h, struct page *pg, uint8_t dirty);
 int _ba_span_grow(struct heap *h, struct page *pg, size_t npages);
 void _ba_span_shrink(struct heap *h, struct page *pg, size_t npages, uint8_t dirty);
+void _ba_arena_init(struct heap *h, struct arena *a, uintptr_t base, size_t npages, uint8_t dirty);
 int _ba_arena_was_dropped(const void *p);
 void _ba_arena_drop(struct heap *h, struct arena *a);
 void _ba_arena_unmap(struct arena *a);
@@ -512,6 +532,7 @@ int _ba_medium_resize(struct heap *h, struct page *pg, size_t n);
 /* What is wrong with a pointer; block.c holds the messages. */
 enum misuse { MISUSE_NONE, MISUSE_FOREIGN, MISUSE_INTERIOR, MISUSE_DOUBLE, MISUSE_OVERFLOW, MISUSE_HEAP };
 _Noreturn void _ba_misuse(const char *fn, const void *p, enum misuse m);
+const char *_ba_misuse_text(enum misuse m);
 
 /* large.c: under LOCK_PROC, each call whole; a block's entry is copied
  * out (another thread may move entries), and found again by address. */
@@ -527,6 +548,9 @@ void _ba_large_drop_kept(void);
 void *_ba_heap_alloc(struct heap *h, size_t n, size_t align, int *zero);
 void *_ba_malloc_slow(size_t n);
 void _ba_free_slow(void *p);
+
+/* heap.c */
+void _ba_heap_stats(struct heap *h, struct ba_stats *out);
 
 /* check.c: the first broken invariant's code, else 0. */
 int _ba_heap_check(struct heap *h);

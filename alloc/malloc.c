@@ -12,19 +12,23 @@ static void *heap_alloc(struct heap *h, size_t n, size_t align, int *zero)
 {
 	if (!h || n > PTRDIFF_MAX || _ba_proc_init())
 		return NULL;
+	if (h->fixed && (n > ARENA_SIZE || align > ARENA_SIZE / 2))
+		return NULL;    /* more than any arena of a pool holds */
 	if (n <= SMALL_MAX && align <= PAGE) {
 		unsigned cls = size_class(n);
 		while (cls < NCLASSES && (_ba_class_size(cls) & (align - 1)))
 			cls++;
 		if (cls < NCLASSES && _ba_class_size(cls) - n <= SLACK_MAX) {
 			struct run *r = _ba_bin_refill(h, cls, align <= 16 ? n : 0);
+			if (!r && h->fixed)
+				r = _ba_bin_spare(h, cls, n, align);
 			if (!r)
 				return NULL;
 			*zero = run_first_state(r) == STATE_ZERO;
 			return run_take(r, r->head, n);
 		}
 	}
-	if (n <= MEDIUM_MAX && align <= 65536)
+	if ((n <= MEDIUM_MAX && align <= 65536) || h->fixed)
 		return _ba_medium_alloc(h, n, align, zero);
 	return _ba_large_alloc(h, n, align > PAGE ? align : PAGE, zero);
 }
@@ -91,8 +95,8 @@ size_t malloc_usable_size(void *p)
 	return p ? _ba_block_usable(_ba_block_of(p, "malloc_usable_size")) : 0;
 }
 
-/* resize_in_place for a block of the caller's heap, which it holds. */
-static void *resize_own(struct block b, void *p, size_t n)
+/* resize_in_place for a block of a heap whose lock the caller holds. */
+void *_ba_block_resize(struct block b, void *p, size_t n)
 {
 	if (b.run) {
 		struct run *r = b.run;
@@ -118,7 +122,7 @@ static void *resize_in_place(struct block b, void *p, size_t n)
 	if (b.heap != heap_current())
 		return NULL;    /* another heap's pages: only its owner changes them */
 	struct heap *h = heap_enter();
-	void *q = resize_own(b, p, n);
+	void *q = _ba_block_resize(b, p, n);
 	heap_leave(h);
 	return q;
 }

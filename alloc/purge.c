@@ -130,9 +130,11 @@ void _ba_heap_trim(struct heap *h)
  * When no live block is left in a, h keeps ARENAS_KEPT such arenas, and
  * while the budget has grown (the program cycles) as many more as the
  * growth covers, so that its next cycle finds them mapped; the rest go at
- * once. */
+ * once.  A pool keeps everything. */
 void _ba_tidy(struct heap *h, struct arena *a)
 {
+	if (h->fixed)
+		return;         /* a pool's memory is its own to keep (pool.c) */
 	budget_decay(h);
 	size_t keep = ARENAS_KEPT + h->dirty_grown / ARENA_SIZE;
 

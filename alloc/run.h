@@ -181,9 +181,15 @@ struct block {
 /* Aborts, naming fn, unless p is the start of a live block with its canary
  * intact; writes nothing before that. */
 struct block _ba_block_of(const void *p, const char *fn);
+enum misuse _ba_block_find(const void *p, struct block *b);
+enum misuse _ba_arena_block(struct arena *a, const void *p, struct block *b);
+int _ba_pool_holds(const void *p);      /* pool.c: whether p is in a pool's pages */
 struct block _ba_heap_block(struct heap *h, const void *p, const char *fn);
 size_t _ba_block_usable(struct block b);
+void _ba_block_put(struct heap *h, struct block b);
 void _ba_block_free(struct heap *h, struct block b, void *p, const char *fn);
+void *_ba_block_resize(struct block b, void *p, size_t n);
+struct run *_ba_bin_spare(struct heap *h, unsigned cls, size_t n, size_t align);
 void _ba_block_let_go(struct heap *h, struct block b, void *p);
 #pragma GCC visibility pop
 

@@ -44,6 +44,22 @@ static struct geometry run_geometry(uint32_t size)
 	return g;
 }
 
+/* A pool's run is as short as its class allows: the fewest pages that
+ * leave at most an eighth of them past the last block, so that a pool of
+ * a few pages holds many classes. */
+static struct geometry pool_geometry(uint32_t size)
+{
+	struct geometry g;
+	size_t bytes = PAGE;
+
+	while (bytes % size > bytes / 8)
+		bytes += PAGE;
+	g.nblocks = (uint32_t)(bytes / size);
+	g.bytes = bytes;
+	g.slots = pow2_above(g.nblocks + (bytes > (size_t)g.nblocks * size));
+	return g;
+}
+
 /* The quarantine of a class: QUARANTINE_BYTES' worth of its blocks,
  * clamped (docs/DESIGN.md says why these numbers). */
 static uint32_t run_window(uint32_t size, uint32_t nblocks)
@@ -201,7 +217,7 @@ static int run_feed(struct run *r)
 static struct run *run_new(struct heap *h, unsigned cls)
 {
 	uint32_t size = _ba_class_size(cls);
-	struct geometry g = run_geometry(size);
+	struct geometry g = h->fixed ? pool_geometry(size) : run_geometry(size);
 	size_t meta = run_meta_size(g.slots);
 	struct run *r = _ba_meta_alloc(meta);
 	struct page *pg = r ? _ba_span_alloc(h, g.bytes >> PAGE_SHIFT) : NULL;
@@ -301,6 +317,28 @@ struct run *_ba_bin_refill(struct heap *h, unsigned cls, size_t n)
 			return unused;
 		set_full(h, unused);    /* fewer never-used blocks left than its quarantine */
 	}
+}
+
+/* A pool has no page left for a run of cls: the run of cls or of the
+ * least bigger class (whose slack fits a state word, and whose size is a
+ * multiple of align) that has a free block, in quarantine or never used,
+ * made its class's head.  Filling a pool beats the quarantine. */
+struct run *_ba_bin_spare(struct heap *h, unsigned cls, size_t n, size_t align)
+{
+	struct run *best = NULL;
+
+	for (struct run *r = h->runs; r; r = r->all_next)
+		if (r->cls >= cls && r->size - n <= SLACK_MAX && !(r->size & (align - 1)) &&
+		    (run_free_count(r) || r->given < r->nblocks) && (!best || r->size < best->size))
+			best = r;
+	if (!best)
+		return NULL;
+	if (best->place == RUN_FULL)
+		bin_insert(h, best);
+	make_head(h, best);
+	if (!run_free_count(best))
+		run_feed(best);
+	return best;
 }
 
 /* free's trigger: a block went to ring position r->trigger (enum

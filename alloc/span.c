@@ -91,18 +91,46 @@ struct page *_ba_span_containing(struct arena *a, struct page *pg)
 	return s;
 }
 
+/* Arena a (zeroed metadata, or an arena of a pool's that its reset
+ * empties) describes the npages pages at base as one free span of h. */
+static void arena_fill(struct heap *h, struct arena *a, uintptr_t base, size_t npages)
+{
+	a->base = base;
+	a->heap = h;
+	a->npages = (uint32_t)npages;
+	a->used = a->idle = a->heads = 0;
+	a->pages[0].index = 0;
+	_ba_span_mark(a->pages, npages, KIND_FREE);
+}
+
+/* h lists arena a, whose pages are in state `dirty`. */
+static void arena_list(struct heap *h, struct arena *a, uint8_t dirty)
+{
+	a->pages[0].dirty = dirty;
+	free_insert(h, a->pages);
+	h->arenas++;
+	a->prev = NULL;
+	a->next = h->arenas_list;
+	if (a->next)
+		a->next->prev = a;
+	h->arenas_list = a;
+}
+
+void _ba_arena_init(struct heap *h, struct arena *a, uintptr_t base, size_t npages, uint8_t dirty)
+{
+	arena_fill(h, a, base, npages);
+	arena_list(h, a, dirty);
+}
+
 /* The map names the arena once it is whole: another thread's free reads
  * it with no lock. */
 static struct arena *arena_new(struct heap *h)
 {
-	struct arena *a = _ba_meta_alloc(sizeof *a);
+	struct arena *a = h->fixed ? NULL : _ba_meta_alloc(sizeof *a);
 	void *base = a ? _ba_vm_map(ARENA_SIZE, ARENA_SIZE) : NULL;
 
-	if (base) {
-		a->base = (uintptr_t)base;
-		a->heap = h;
-		_ba_span_mark(a->pages, ARENA_PAGES, KIND_FREE);        /* pages[0].index is 0 */
-	}
+	if (base)
+		arena_fill(h, a, (uintptr_t)base, ARENA_PAGES);
 	if (!base || _ba_map_set((uintptr_t)base, a)) {
 		if (base)
 			_ba_vm_unmap(base, ARENA_SIZE);
@@ -110,13 +138,7 @@ static struct arena *arena_new(struct heap *h)
 			_ba_meta_free(a, sizeof *a);
 		return NULL;
 	}
-	a->pages[0].dirty = CLEAN;
-	free_insert(h, a->pages);
-	h->arenas++;
-	a->next = h->arenas_list;
-	if (a->next)
-		a->next->prev = a;
-	h->arenas_list = a;
+	arena_list(h, a, CLEAN);
 	__atomic_fetch_add(&PROC->arenas, 1, __ATOMIC_RELAXED);
 	return a;
 }
@@ -152,7 +174,7 @@ int _ba_arena_was_dropped(const void *p)
 /* Unmaps an empty arena of h, whose free spans leave h's lists. */
 void _ba_arena_drop(struct heap *h, struct arena *a)
 {
-	for (struct page *pg = a->pages; pg < a->pages + ARENA_PAGES; pg += pg->npages)
+	for (struct page *pg = a->pages; pg < a->pages + a->npages; pg += pg->npages)
 		free_remove(h, pg);
 	proc_lock(LOCK_PROC);
 	PROC->dropped[PROC->dropped_next++ % DROPPED_KEPT] = a->base;
@@ -244,7 +266,7 @@ static void settle(struct heap *h, struct page *pg, size_t n, uint8_t dirty)
 	struct page *next = pg + n;
 	unsigned set = dirty == DIRTY ? RESIDENT : NOT_RESIDENT;
 
-	if (next < a->pages + ARENA_PAGES && a->tab[pg->index + n] == KIND_FREE && set_of(next) == set) {
+	if (next < a->pages + a->npages && a->tab[pg->index + n] == KIND_FREE && set_of(next) == set) {
 		n += next->npages;
 		dirty = dirty == next->dirty ? dirty : PURGED;
 		free_remove(h, next);
@@ -301,7 +323,7 @@ int _ba_span_grow(struct heap *h, struct page *pg, size_t npages)
 	size_t have = pg->npages;
 	struct page *next = pg + have;
 
-	if (next >= a->pages + ARENA_PAGES || a->tab[pg->index + have] != KIND_FREE ||
+	if (next >= a->pages + a->npages || a->tab[pg->index + have] != KIND_FREE ||
 	    have + next->npages < npages)
 		return -1;
 	free_remove(h, next);

@@ -25,6 +25,18 @@ void _ba_heap_register(struct heap *h)
 	proc_unlock(LOCK_PROC);
 }
 
+/* h, which no thread owns, is about to go. */
+void _ba_heap_unregister(struct heap *h)
+{
+	proc_lock(LOCK_PROC);
+	for (struct heap **link = &PROC->heaps_all; *link; link = &(*link)->next_all)
+		if (*link == h) {
+			*link = h->next_all;
+			break;
+		}
+	proc_unlock(LOCK_PROC);
+}
+
 static struct heap *adopt(void)
 {
 	struct proc *pr = PROC;

@@ -89,7 +89,7 @@ check_static() { # isa
 }
 
 # The library's global names are the public API (declared in
-# inc/barealloc.h, inc/ba_thread.h or inc/ba_sys.h) and _start; every other one has the
+# inc/barealloc.h, inc/ba_thread.h, inc/ba_pool.h or inc/ba_sys.h) and _start; every other one has the
 # reserved prefix _ba_ and is hidden.  tests/namespace.c links a program
 # that defines the names barealloc used before.
 check_exports() { # isa
@@ -101,21 +101,21 @@ check_exports() { # isa
 		case $name in
 		_ba_*) [ "$vis" = HIDDEN ] || why="$why $name is $vis;" ;;
 		_start) ;;
-		*) grep -qw -- "$name" inc/barealloc.h inc/ba_thread.h inc/ba_sys.h || why="$why $name;" ;;
+		*) grep -qw -- "$name" inc/barealloc.h inc/ba_thread.h inc/ba_pool.h inc/ba_sys.h || why="$why $name;" ;;
 		esac
 	done
 	if [ -n "$names" ] && [ -z "$why" ]; then ok; else bad "$1 ${lib#$build/} exports what no public header declares:$why"; fi
 }
 
 # inc/barealloc.inc declares every function and object of inc/barealloc.h,
-# inc/ba_thread.h and inc/ba_sys.h (but the compiler's __ helpers, static
+# inc/ba_thread.h, inc/ba_pool.h and inc/ba_sys.h (but the compiler's __ helpers, static
 # inlines, and errno, which is thread-local: NASM calls ba_errno_location).
 check_nasm_api() { # isa
 	case $1 in x86_64) m=-m64 fmt=elf64 ;; *) m=-m32 fmt=elf32 ;; esac
-	c_names=$( { printf '#include "barealloc.h"\n#include "ba_thread.h"\n#include "ba_sys.h"\n' |
+	c_names=$( { printf '#include "barealloc.h"\n#include "ba_thread.h"\n#include "ba_pool.h"\n#include "ba_sys.h"\n' |
 		gcc $m -nostdinc -Iinc -fsyntax-only -aux-info /dev/stdout -x c - 2>/dev/null |
 		grep 'inc/' | grep -v 'static' | sed 's/.*[ *]\([A-Za-z_][A-Za-z0-9_]*\) *(.*/\1/'
-		grep -v _Thread_local inc/barealloc.h inc/ba_thread.h inc/ba_sys.h |
+		grep -v _Thread_local inc/barealloc.h inc/ba_thread.h inc/ba_pool.h inc/ba_sys.h |
 		sed -n 's/^[^:]*:extern [^(]*[ *]\([A-Za-z_][A-Za-z0-9_]*\);.*/\1/p'; } |
 		grep -v '^__' | sort -u)
 	nasm_names=$(nasm -E -f $fmt -Iinc/ inc/barealloc.inc | sed -n 's/^\[extern \(.*\)\]$/\1/p')

@@ -1,0 +1,349 @@
+/* Pools (inc/ba_pool.h): heaps whose memory is a region the caller gave,
+ * or a mapping made once for them; their arenas are that memory, cut in
+ * stretches of up to ARENA_PAGES pages, and never change.  A pool is a
+ * fixed heap (heap.fixed): runs as short as their class allows, no new
+ * arena, no large block, no purge while in use, and a run's quarantine
+ * yields when nothing else is left (small.c, _ba_bin_spare).
+ *
+ * A pool's arenas are in no map: its calls find a pointer by walking its
+ * few arenas, and malloc's free() finds none (a pointer there is another
+ * heap's, block.c asks _ba_pool_holds).  Every call holds the heap's lock
+ * throughout, which also lets fork find every pool between calls. */
+#include "ba_pool.h"
+#include "run.h"
+
+struct ba_pool {
+	struct heap heap;       /* first: the heap's lock is the pool's */
+	void *map;              /* the pool's own mapping (heap.fixed_map bytes), or NULL */
+	size_t bytes;           /* of its pages */
+	unsigned flags;
+	int error;              /* the last call's misuse, BA_POOL_REPORT */
+};
+
+_Static_assert((int)BA_POOL_FOREIGN == (int)MISUSE_FOREIGN && (int)BA_POOL_INTERIOR == (int)MISUSE_INTERIOR &&
+	       (int)BA_POOL_DOUBLE == (int)MISUSE_DOUBLE && (int)BA_POOL_OVERFLOW == (int)MISUSE_OVERFLOW &&
+	       (int)BA_POOL_OTHER == (int)MISUSE_HEAP, "a pool's error codes are the misuse reasons");
+
+static struct heap *pool_enter(ba_pool *pool)
+{
+	_ba_os_lock(&pool->heap.lock);
+	pool->error = BA_POOL_OK;
+	return &pool->heap;
+}
+
+static void pool_leave(ba_pool *pool)
+{
+	_ba_os_unlock(&pool->heap.lock);
+}
+
+/* The arena of pool that holds p, or NULL. */
+static struct arena *pool_arena(struct heap *h, const void *p)
+{
+	for (struct arena *a = h->arenas_list; a; a = a->next)
+		if ((uintptr_t)p - a->base < (size_t)a->npages << PAGE_SHIFT)
+			return a;
+	return NULL;
+}
+
+/* What p is to the pool: its live block (*b), or what is wrong.  A pointer
+ * outside the pool that barealloc knows of in any way is another heap's. */
+static enum misuse pool_block(struct heap *h, const void *p, struct block *b)
+{
+	struct arena *a = pool_arena(h, p);
+
+	if (a)
+		return _ba_arena_block(a, p, b);
+	return _ba_block_find(p, b) == MISUSE_FOREIGN ? MISUSE_FOREIGN : MISUSE_HEAP;
+}
+
+/* Misuse: the abort, or with BA_POOL_REPORT the code, errno EINVAL, and
+ * nothing written. */
+static int misuse(ba_pool *pool, const char *fn, const void *p, enum misuse m)
+{
+	if (!(pool->flags & BA_POOL_REPORT))
+		_ba_misuse(fn, p, m);
+	pool->error = (int)m;
+	_ba_os_set_errno(OS_EINVAL);
+	return (int)m;
+}
+
+int _ba_pool_holds(const void *p)
+{
+	int found = 0;
+
+	proc_lock(LOCK_PROC);
+	for (struct heap *h = PROC->heaps_all; h && !found; h = h->next_all)
+		found = h->fixed && pool_arena(h, p);
+	proc_unlock(LOCK_PROC);
+	return found;
+}
+
+/* ---- Making and unmaking ------------------------------------------------ */
+
+static void pool_forget(ba_pool *pool)
+{
+	struct heap *h = &pool->heap;
+
+	_ba_runs_forget(h);
+	for (struct arena *a = h->arenas_list, *next; a; a = next) {
+		next = a->next;
+		_ba_meta_free(a, arena_size(a->npages));
+	}
+	_ba_meta_free(pool, sizeof *pool);
+}
+
+/* A pool over the pages [lo, hi), in state dirty, mapped bytes of which
+ * it mapped itself. */
+static ba_pool *pool_make(uintptr_t lo, uintptr_t hi, unsigned flags, size_t mapped, uint8_t dirty)
+{
+	ba_pool *pool = _ba_proc_init() ? NULL : _ba_meta_alloc(sizeof *pool);
+
+	if (!pool)
+		return NULL;
+	struct heap *h = &pool->heap;
+	h->pool = h->owned = h->fixed = 1;
+	h->fixed_map = mapped;
+	pool->flags = flags;
+	pool->bytes = hi - lo;
+	for (size_t left = (hi - lo) >> PAGE_SHIFT, n; left; left -= n, lo += n << PAGE_SHIFT) {
+		n = left < ARENA_PAGES ? left : ARENA_PAGES;
+		struct arena *a = _ba_meta_alloc(arena_size(n));
+		if (!a) {
+			pool_forget(pool);
+			return NULL;
+		}
+		_ba_arena_init(h, a, lo, n, dirty);
+	}
+	__atomic_fetch_add(&PROC->heaps, 1, __ATOMIC_RELAXED);
+	_ba_heap_register(h);
+	return pool;
+}
+
+static ba_pool *fail(int e)
+{
+	_ba_os_set_errno(e);
+	return NULL;
+}
+
+ba_pool *ba_pool_new(size_t size, unsigned flags)
+{
+	if (!size || (flags & ~BA_POOL_REPORT))
+		return fail(OS_EINVAL);
+	if (size > PTRDIFF_MAX)
+		return fail(OS_ENOMEM);
+	size_t len = page_round(size);
+	void *map = _ba_proc_init() ? NULL : _ba_vm_map(len, PAGE);
+	ba_pool *pool = map ? pool_make((uintptr_t)map, (uintptr_t)map + len, flags, len, CLEAN) : NULL;
+
+	if (!pool) {
+		if (map)
+			_ba_vm_unmap(map, len);
+		return fail(OS_ENOMEM);
+	}
+	pool->map = map;
+	return pool;
+}
+
+/* What the region held is unknown: its pages are dirty. */
+ba_pool *ba_pool_new_in(void *region, size_t len, unsigned flags)
+{
+	uintptr_t start = (uintptr_t)region, lo = page_round(start), end;
+
+	if ((flags & ~BA_POOL_REPORT) || lo < start || __builtin_add_overflow(start, len, &end) ||
+	    (end & ~(PAGE - 1)) <= lo)
+		return fail(OS_EINVAL);
+	ba_pool *pool = pool_make(lo, end & ~(PAGE - 1), flags, 0, DIRTY);
+	return pool ? pool : fail(OS_ENOMEM);
+}
+
+void ba_pool_destroy(ba_pool *pool)
+{
+	if (!pool)
+		return;
+	void *map = pool->map;
+	size_t len = pool->heap.fixed_map;
+
+	_ba_heap_unregister(&pool->heap);
+	pool_forget(pool);
+	if (map)
+		_ba_vm_unmap(map, len);
+	__atomic_fetch_sub(&PROC->heaps, 1, __ATOMIC_RELAXED);
+	_ba_meta_purge();
+}
+
+/* Every arena is one free span again, as at the start; the pool's own
+ * mapping goes back to the kernel first. */
+void ba_pool_reset(ba_pool *pool)
+{
+	struct heap *h = pool_enter(pool);
+	struct arena *list = h->arenas_list;
+	uint8_t state = pool->map && !_ba_vm_purge(pool->map, h->fixed_map) ? PURGED : DIRTY;
+
+	_ba_runs_forget(h);
+	memset(h, 0, __builtin_offsetof(struct heap, remote));  /* the lock and the lists stay */
+	for (struct arena *a = list, *next; a; a = next) {
+		next = a->next;
+		_ba_arena_init(h, a, a->base, a->npages, state);
+	}
+	pool_leave(pool);
+}
+
+/* ---- The family ---------------------------------------------------------- */
+
+static void *pool_alloc(ba_pool *pool, size_t n, size_t align, int *zero)
+{
+	struct heap *h = pool_enter(pool);
+	void *p = _ba_heap_alloc(h, n, align, zero);
+
+	pool_leave(pool);
+	return p;
+}
+
+void *ba_pool_malloc(ba_pool *pool, size_t n)
+{
+	int zero;
+
+	return pool_alloc(pool, n, 16, &zero);
+}
+
+void *ba_pool_calloc(ba_pool *pool, size_t nmemb, size_t size)
+{
+	size_t n;
+	int zero;
+
+	if (__builtin_mul_overflow(nmemb, size, &n))
+		return fail(OS_ENOMEM);
+	void *p = pool_alloc(pool, n, 16, &zero);
+	if (p && !zero)
+		memset(p, 0, n);
+	return p;
+}
+
+void *ba_pool_aligned_alloc(ba_pool *pool, size_t align, size_t n)
+{
+	int zero;
+
+	if (!align || (align & (align - 1)))
+		return fail(OS_EINVAL);
+	return pool_alloc(pool, n, align < 16 ? 16 : align, &zero);
+}
+
+int ba_pool_free(ba_pool *pool, void *p)
+{
+	struct block b;
+
+	if (!p)
+		return BA_POOL_OK;
+	struct heap *h = pool_enter(pool);
+	enum misuse m = pool_block(h, p, &b);
+	int err = m ? misuse(pool, "ba_pool_free", p, m) : BA_POOL_OK;
+	if (!m)
+		_ba_block_put(h, b);
+	pool_leave(pool);
+	return err;
+}
+
+size_t ba_pool_usable_size(ba_pool *pool, void *p)
+{
+	struct block b;
+	size_t n = 0;
+
+	if (!p)
+		return 0;
+	struct heap *h = pool_enter(pool);
+	enum misuse m = pool_block(h, p, &b);
+	if (m)
+		misuse(pool, "ba_pool_usable_size", p, m);
+	else
+		n = _ba_block_usable(b);
+	pool_leave(pool);
+	return n;
+}
+
+/* In place when the block's class or pages allow (as realloc does), else
+ * a new block, the contents copied, the old one freed; as realloc,
+ * realloc(p, 0) frees p and returns NULL. */
+static void *pool_move(struct heap *h, struct block b, void *p, size_t n)
+{
+	int zero;
+	void *q;
+
+	if (n == 0) {
+		_ba_block_put(h, b);
+		return NULL;
+	}
+	if ((q = _ba_block_resize(b, p, n)) || !(q = _ba_heap_alloc(h, n, 16, &zero)))
+		return q;
+	size_t old = _ba_block_usable(b);
+	memcpy(q, p, old < n ? old : n);
+	_ba_block_put(h, b);
+	return q;
+}
+
+void *ba_pool_realloc(ba_pool *pool, void *p, size_t n)
+{
+	struct block b;
+
+	if (!p)
+		return ba_pool_malloc(pool, n);
+	if (n > PTRDIFF_MAX)
+		return fail(OS_ENOMEM);
+	struct heap *h = pool_enter(pool);
+	enum misuse m = pool_block(h, p, &b);
+	void *q = NULL;
+	if (m)
+		misuse(pool, "ba_pool_realloc", p, m);
+	else
+		q = pool_move(h, b, p, n);
+	pool_leave(pool);
+	return q;
+}
+
+/* ---- Looking at a pool --------------------------------------------------- */
+
+/* The pool's own metadata: itself, its arenas' tables and its runs'. */
+static size_t pool_meta(struct heap *h)
+{
+	size_t meta = sizeof(ba_pool);
+
+	for (struct arena *a = h->arenas_list; a; a = a->next)
+		meta += arena_size(a->npages);
+	for (struct run *r = h->runs; r; r = r->all_next)
+		meta += run_meta_size(r->mask + 1);
+	return meta;
+}
+
+void ba_pool_stats(ba_pool *pool, struct ba_stats *out)
+{
+	struct heap *h = pool_enter(pool);
+
+	_ba_heap_stats(h, out);
+	out->mapped = out->mapped_peak = pool->bytes;
+	out->meta = pool_meta(h);
+	out->dirty = h->dirty;
+	out->dirty_limit = 0;
+	pool_leave(pool);
+}
+
+int ba_pool_check(ba_pool *pool)
+{
+	struct heap *h = pool_enter(pool);
+	int err = _ba_heap_check(h);
+
+	pool_leave(pool);
+	return err;
+}
+
+int ba_pool_error(ba_pool *pool)
+{
+	return __atomic_load_n(&pool->error, __ATOMIC_RELAXED);
+}
+
+const char *ba_pool_strerror(int code)
+{
+	if (code == BA_POOL_OK)
+		return "no error";
+	if (code < BA_POOL_FOREIGN || code > BA_POOL_OTHER)
+		return "unknown error";
+	return _ba_misuse_text((enum misuse)code);
+}
