@@ -47,6 +47,7 @@ ifeq ($(origin AR),default)
 AR      := gcc-ar
 endif
 endif
+PICFLAGS := $(subst -fno-pie -fno-pic,-fPIC,$(CFLAGS))
 NASMFLAGS := -Iinc/ -Werror
 LINKOPTS := -z max-page-size=4096 --gc-sections --build-id=none
 LDFLAGS := -static -T linker.ld $(LINKOPTS)
@@ -83,7 +84,7 @@ WRAPPED_TESTS := $(filter std_%,$(TESTS))
 EXAMPLES = $(basename $(notdir $(wildcard examples/*.c examples/$(1)/*.asm)))
 
 .PHONY: all libs check demo install clean deps help
-all: $(foreach i,$(ISAS),$(BUILD)/$(i)/libbarealloc.a $(BUILD)/$(i)/libbarealloc-test.a \
+all: $(foreach i,$(ISAS),$(BUILD)/$(i)/libbarealloc.a $(BUILD)/$(i)/libbarealloc-test.a $(BUILD)/$(i)/libbarealloc-pool.so \
 	$(addprefix $(BUILD)/$(i)/tests/,$(TESTS)) $(addprefix $(BUILD)/$(i)/examples/,$(call EXAMPLES,$(i))))
 libs: $(foreach i,$(ISAS),$(BUILD)/$(i)/libbarealloc.a) $(BUILD)/barealloc-gcc
 
@@ -137,6 +138,27 @@ $(BUILD)/$(1)/layout.inc: alloc/layout.c $(FLAGS) | deps
 	$(Q)$(CC) $(CFLAGS) $(CFLAGS_$(1)) -fno-lto -MMD -MP -MT $$@ -MF $$@.d -S $$< -o $$@.s
 	$(Q)sed -n 's/^->//p' $$@.s > $$@
 $$(patsubst %,$(BUILD)/$(1)/%.o,$$(wildcard alloc/$(1)/*.asm)): $(BUILD)/$(1)/layout.inc
+
+# The pools as a shared object for programs that have a libc (python/):
+# the allocator's C sources, position-independent, with the C twins of the
+# assembly (the fast paths address the state absolutely), so/glue.c as
+# the glue's backend, and only the pool API exported (so/pool.map).
+SOSRC_$(1) := $$(filter-out alloc/layout.c,$$(wildcard alloc/*.c)) so/glue.c start/mutex.c start/fmt.c \
+	$$(if $$(filter i386,$(1)),start/div64.c)
+SOOBJ_$(1) := $$(patsubst %,$(BUILD)/$(1)/pic/%.o,$$(SOSRC_$(1)) syscall/$(1).asm)
+$(BUILD)/$(1)/libbarealloc-pool.so: $$(SOOBJ_$(1)) so/pool.map
+	$$(call say,LD,$$@)
+	$(Q)$(CC) $(CFLAGS_$(1)) -shared -nostdlib -Wl,-z,now -Wl,-z,defs -Wl,--gc-sections \
+		-Wl,--version-script=so/pool.map -o $$@ $$(SOOBJ_$(1))
+
+$(BUILD)/$(1)/pic/%.c.o: %.c $(FLAGS) | deps
+	$$(call say,CC,$$< [$(1), pic])
+	@mkdir -p $$(@D)
+	$(Q)$(CC) $(PICFLAGS) $(CFLAGS_$(1)) $$(CFLAGS_$$<) -MMD -MP -c $$< -o $$@
+
+$(BUILD)/$(1)/pic/%.asm.o: $(BUILD)/$(1)/%.asm.o
+	@mkdir -p $$(@D)
+	$(Q)cp $$< $$@
 
 # The C twin of the byte loops, renamed, as a second implementation to test.
 $(BUILD)/$(1)/tests/mem_c.o: alloc/mem.c $(FLAGS) | deps
