@@ -133,7 +133,7 @@ static int check_arena(struct heap *h, struct arena *a, struct tally *t)
 		int is_free = page_kind(pg) == KIND_FREE;
 		if (is_free && pg->dirty != CLEAN && pg->dirty != DIRTY && pg->dirty != PURGED)
 			return BAD_TILING;
-		if (was_free && is_free && was_resident == resident(pg))
+		if (was_free && is_free && (was_resident == resident(pg) || h->fixed))
 			return BAD_COALESCE;
 		was_free = is_free;
 		was_resident = is_free && resident(pg);

@@ -14,7 +14,7 @@ static void *heap_alloc(struct heap *h, size_t n, size_t align, int *zero)
 		return NULL;
 	if (h->fixed && (n > ARENA_SIZE || align > ARENA_SIZE / 2))
 		return NULL;    /* more than any arena of a pool holds */
-	if (n <= SMALL_MAX && align <= PAGE) {
+	if (n <= (h->fixed ? PAGE : SMALL_MAX) && align <= PAGE) {    /* a pool's bigger blocks: spans */
 		unsigned cls = size_class(n);
 		while (cls < NCLASSES && (_ba_class_size(cls) & (align - 1)))
 			cls++;

@@ -27,7 +27,6 @@ _Static_assert((int)BA_POOL_FOREIGN == (int)MISUSE_FOREIGN && (int)BA_POOL_INTER
 static struct heap *pool_enter(ba_pool *pool)
 {
 	_ba_os_lock(&pool->heap.lock);
-	pool->error = BA_POOL_OK;
 	return &pool->heap;
 }
 
@@ -46,11 +45,13 @@ static struct arena *pool_arena(struct heap *h, const void *p)
 }
 
 /* What p is to the pool: its live block (*b), or what is wrong.  A pointer
- * outside the pool that barealloc knows of in any way is another heap's. */
-static enum misuse pool_block(struct heap *h, const void *p, struct block *b)
+ * outside the pool that barealloc knows of in any way is another heap's.
+ * The calls that take a pointer start here, and so does their error. */
+static enum misuse pool_block(ba_pool *pool, const void *p, struct block *b)
 {
-	struct arena *a = pool_arena(h, p);
+	struct arena *a = pool_arena(&pool->heap, p);
 
+	pool->error = BA_POOL_OK;
 	if (a)
 		return _ba_arena_block(a, p, b);
 	return _ba_block_find(p, b) == MISUSE_FOREIGN ? MISUSE_FOREIGN : MISUSE_HEAP;
@@ -235,7 +236,7 @@ int ba_pool_free(ba_pool *pool, void *p)
 	if (!p)
 		return BA_POOL_OK;
 	struct heap *h = pool_enter(pool);
-	enum misuse m = pool_block(h, p, &b);
+	enum misuse m = pool_block(pool, p, &b);
 	int err = m ? misuse(pool, "ba_pool_free", p, m) : BA_POOL_OK;
 	if (!m)
 		_ba_block_put(h, b);
@@ -250,8 +251,8 @@ size_t ba_pool_usable_size(ba_pool *pool, void *p)
 
 	if (!p)
 		return 0;
-	struct heap *h = pool_enter(pool);
-	enum misuse m = pool_block(h, p, &b);
+	pool_enter(pool);
+	enum misuse m = pool_block(pool, p, &b);
 	if (m)
 		misuse(pool, "ba_pool_usable_size", p, m);
 	else
@@ -289,7 +290,7 @@ void *ba_pool_realloc(ba_pool *pool, void *p, size_t n)
 	if (n > PTRDIFF_MAX)
 		return fail(OS_ENOMEM);
 	struct heap *h = pool_enter(pool);
-	enum misuse m = pool_block(h, p, &b);
+	enum misuse m = pool_block(pool, p, &b);
 	void *q = NULL;
 	if (m)
 		misuse(pool, "ba_pool_realloc", p, m);

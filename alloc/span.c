@@ -245,6 +245,10 @@ struct page *_ba_span_alloc(struct heap *h, size_t npages)
 		if (!pg || pg->dirty == PURGED)
 			_ba_budget_undo(h);
 	}
+	if (!pg && h->fixed && _ba_release_empty_runs(h, NULL)) {    /* a pool's last pages */
+		pg = find_free(h, RESIDENT, npages);
+		pg = pg ? pg : find_free(h, NOT_RESIDENT, npages);
+	}
 	if (!pg) {
 		if (!arena_new(h))
 			return NULL;
@@ -257,25 +261,34 @@ struct page *_ba_span_alloc(struct heap *h, size_t npages)
 	return pg;
 }
 
+/* The state of two free spans merged: DIRTY when either may be resident
+ * (a pool's merge), else CLEAN only if both are. */
+static uint8_t merged(uint8_t a, uint8_t b)
+{
+	return a == b ? a : a == DIRTY || b == DIRTY ? DIRTY : PURGED;
+}
+
 /* Lists the free span of n pages at pg, in the state `dirty`, merged with
  * its free neighbours of the same set; a page where two spans met keeps a
- * stale length.  CLEAN and PURGED pages merged are PURGED. */
+ * stale length.  A pool, which can neither purge nor map more, merges
+ * across the sets: its free pages must come together to serve. */
 static void settle(struct heap *h, struct page *pg, size_t n, uint8_t dirty)
 {
 	struct arena *a = page_arena(pg);
 	struct page *next = pg + n;
 	unsigned set = dirty == DIRTY ? RESIDENT : NOT_RESIDENT;
 
-	if (next < a->pages + a->npages && a->tab[pg->index + n] == KIND_FREE && set_of(next) == set) {
+	if (next < a->pages + a->npages && a->tab[pg->index + n] == KIND_FREE &&
+	    (set_of(next) == set || h->fixed)) {
 		n += next->npages;
-		dirty = dirty == next->dirty ? dirty : PURGED;
+		dirty = merged(dirty, next->dirty);
 		free_remove(h, next);
 	}
 	if (pg > a->pages && a->tab[pg->index - 1] == KIND_FREE) {
 		struct page *prev = pg - pg[-1].npages;
-		if (set_of(prev) == set) {
+		if (set_of(prev) == set || h->fixed) {
 			n += prev->npages;
-			dirty = dirty == prev->dirty ? dirty : PURGED;
+			dirty = merged(dirty, prev->dirty);
 			free_remove(h, prev);
 			pg = prev;
 		}
