@@ -123,3 +123,19 @@ $(foreach i,$(ISAS),$(eval $(call bench_bytes,$(i))))
 
 bench-bytes: $(foreach i,$(ISAS),$(BENCH)/bytes-$(i)) | bench-deps
 	@sh bench/bytes.sh $(BENCH)
+
+# The pools' overheads, bench/pool_fill.c, freestanding on both ISAs: the
+# share of a region that blocks of random sizes can use, the pools'
+# metadata, the smallest region per block size (make bench-pool).
+.PHONY: bench-pool
+define bench_pool
+$(BENCH)/pool_fill-$(1): bench/pool_fill.c $(BUILD)/$(1)/libbarealloc.a linker.ld | deps
+	$$(call say,LD,$$@)
+	@mkdir -p $$(@D)
+	$(Q)$(CC) $(CFLAGS) $(CFLAGS_$(1)) -c $$< -o $$@.o
+	$(Q)$(LD) -m $(LDEMU_$(1)) $(LDFLAGS) -o $$@ $$@.o $(BUILD)/$(1)/libbarealloc.a
+endef
+$(foreach i,$(ISAS),$(eval $(call bench_pool,$(i))))
+
+bench-pool: $(foreach i,$(ISAS),$(BENCH)/pool_fill-$(i))
+	@$(foreach i,$(ISAS),$(BENCH)/pool_fill-$(i) && echo &&) true
