@@ -269,7 +269,7 @@ install:
 		barealloc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/barealloc-$(i).pc &&) true
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) python/build python/barealloc.egg-info
 
 # The tools the build needs, installed with apt-get when run as root, or
 # else named in the exact command to type.  Everything else depends on it.
@@ -278,6 +278,8 @@ DEPS_CHECK = \
 	for t in $(LD) $(AR) nm readelf $(OBJDUMP); do command -v $$t >/dev/null 2>&1 || { echo binutils; break; }; done; \
 	for t in $(foreach i,$(ISAS),$(QEMU_$(i))); do command -v $$t >/dev/null 2>&1 || { echo qemu-user; break; }; done; \
 	command -v pkg-config >/dev/null 2>&1 || echo pkgconf; \
+	! command -v python3 >/dev/null 2>&1 || python3 -c 'import pytest' 2>/dev/null || \
+		/usr/bin/python3 -c 'import pytest' 2>/dev/null || echo python3-pytest; \
 	test -e "$$($(CC) -m32 -print-libgcc-file-name 2>/dev/null)" || echo gcc-multilib
 deps:
 	@missing=$$( { $(DEPS_CHECK); } | tr '\n' ' '); \
@@ -300,7 +302,8 @@ help:
 	@echo "make bench-pool the pools' utilization and metadata, both ISAs"
 	@echo "make install    install barealloc-gcc, both libraries, headers, NASM include, linker.ld,"
 	@echo "                pkg-config files (PREFIX, DESTDIR; OPT='-Os -flto' for the smallest programs)"
-	@echo "make deps       install nasm, binutils, qemu-user, gcc-multilib, pkgconf if missing"
+	@echo "make deps       install nasm, binutils, qemu-user, gcc-multilib, pkgconf (and python3-pytest"
+	@echo "                where python3 is) if missing"
 	@echo "make clean      remove build/"
 	@echo "V=1             show every command in full"
 

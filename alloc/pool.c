@@ -45,16 +45,20 @@ static struct arena *pool_arena(struct heap *h, const void *p)
 }
 
 /* What p is to the pool: its live block (*b), or what is wrong.  A pointer
- * outside the pool that barealloc knows of in any way is another heap's.
- * The calls that take a pointer start here, and so does their error. */
+ * outside the pool that barealloc knows of in any way is another heap's. */
 static enum misuse pool_block(ba_pool *pool, const void *p, struct block *b)
 {
 	struct arena *a = pool_arena(&pool->heap, p);
 
-	pool->error = BA_POOL_OK;
 	if (a)
 		return _ba_arena_block(a, p, b);
 	return _ba_block_find(p, b) == MISUSE_FOREIGN ? MISUSE_FOREIGN : MISUSE_HEAP;
+}
+
+/* A call that takes a pointer starts with no error (ba_pool_error). */
+static void pool_call(ba_pool *pool)
+{
+	__atomic_store_n(&pool->error, BA_POOL_OK, __ATOMIC_RELAXED);
 }
 
 /* Misuse: the abort, or with BA_POOL_REPORT the code, errno EINVAL, and
@@ -63,7 +67,7 @@ static int misuse(ba_pool *pool, const char *fn, const void *p, enum misuse m)
 {
 	if (!(pool->flags & BA_POOL_REPORT))
 		_ba_misuse(fn, p, m);
-	pool->error = (int)m;
+	__atomic_store_n(&pool->error, (int)m, __ATOMIC_RELAXED);
 	_ba_os_set_errno(OS_EINVAL);
 	return (int)m;
 }
@@ -233,6 +237,7 @@ int ba_pool_free(ba_pool *pool, void *p)
 {
 	struct block b;
 
+	pool_call(pool);
 	if (!p)
 		return BA_POOL_OK;
 	struct heap *h = pool_enter(pool);
@@ -249,6 +254,7 @@ size_t ba_pool_usable_size(ba_pool *pool, void *p)
 	struct block b;
 	size_t n = 0;
 
+	pool_call(pool);
 	if (!p)
 		return 0;
 	pool_enter(pool);
@@ -285,6 +291,7 @@ void *ba_pool_realloc(ba_pool *pool, void *p, size_t n)
 {
 	struct block b;
 
+	pool_call(pool);
 	if (!p)
 		return ba_pool_malloc(pool, n);
 	if (n > PTRDIFF_MAX)

@@ -163,8 +163,41 @@ try() { # what program command...: build with the command, then run the program
 	if [ "$status" -eq 0 ]; then ok; else bad "install $what: the program exited with $status"; fi
 }
 
+# The pools' shared object links no libc and exports the pool API alone.
+check_so() { # isa
+	so=$build/$1/libbarealloc-pool.so
+	needed=$(readelf -dW "$so" 2>&1 | grep -c 'NEEDED\|TEXTREL')
+	names=$(nm -D --defined-only "$so" 2>/dev/null | awk '{ print $3 }' | grep -v '^ba_pool_\|^ba_check_name$')
+	if [ -f "$so" ] && [ "$needed" -eq 0 ] && [ -z "$names" ]; then ok
+	else bad "$1 ${so#$build/}: NEEDED or TEXTREL entries: $needed; exports beyond the pool API:" $names; fi
+}
+
+# python/tests under pytest, with a Python that has it (Debian's python3 and
+# python3-pytest; make deps installs it); each test counts as one case.
+check_python() {
+	py=
+	for p in python3 /usr/bin/python3; do
+		"$p" -c 'import pytest' >/dev/null 2>&1 && { py=$p; break; }
+	done
+	if [ -z "$py" ]; then
+		skip=$((skip + 1))
+		echo "[SKIP] python: no python3 with pytest (sudo apt-get install -y python3 python3-pytest)"
+		return
+	fi
+	log=$build/pytest.log
+	PYTHONDONTWRITEBYTECODE=1 "$py" -m pytest -q -rA python/tests > "$log" 2>&1
+	n_ok=$(grep -c '^PASSED' "$log")
+	n_fail=$(grep -cE '^(FAILED|ERROR)' "$log")
+	pass=$((pass + n_ok))
+	fail=$((fail + n_fail))
+	grep -E '^(FAILED|ERROR)' "$log" | sed 's/^/[FAIL] python: /'
+	[ "$n_ok" -gt 0 ] || bad "python: pytest ran no test ($log)"
+	printf '%-7s %-12s %-10s %4d passed, %d failed\n' python "$py" pytest "$n_ok" "$n_fail"
+}
+
 for isa in $ISAS; do
 	eval qemu=\$QEMU_$isa
+	check_so "$isa"
 	check_exports "$isa"
 	check_nasm_api "$isa"
 	check_static "$isa"
@@ -173,6 +206,7 @@ for isa in $ISAS; do
 done
 
 check_install
+check_python
 
 if [ "$skip" -eq 0 ]; then echo "$pass passed, $fail failed"
 else echo "$pass passed, $fail failed, $skip skipped"; fi
