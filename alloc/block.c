@@ -13,6 +13,7 @@ static const char *const why[] = {
 	[MISUSE_DOUBLE] = "double free",
 	[MISUSE_OVERFLOW] = "overflow past the end of the block",
 	[MISUSE_HEAP] = "block of another heap",
+	[MISUSE_POOL] = "not a pool",
 };
 
 const char *_ba_misuse_text(enum misuse m)

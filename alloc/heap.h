@@ -477,6 +477,7 @@ int _ba_map_set(uintptr_t addr, struct arena *a);
 /* thread.c: heaps of threads.  _ba_heap_mine: heap_enter for a thread
  * with no heap yet: one made or adopted now. */
 void _ba_heap_register(struct heap *h);
+void _ba_heap_register_locked(struct heap *h);  /* LOCK_PROC held */
 void _ba_heap_unregister(struct heap *h);
 void _ba_heap_attach(void);
 void _ba_heap_detach(void);
@@ -507,6 +508,7 @@ void _ba_span_free(struct heap *h, struct page *pg, uint8_t dirty);
 int _ba_span_grow(struct heap *h, struct page *pg, size_t npages);
 void _ba_span_shrink(struct heap *h, struct page *pg, size_t npages, uint8_t dirty);
 void _ba_arena_init(struct heap *h, struct arena *a, uintptr_t base, size_t npages, uint8_t dirty);
+void _ba_arena_reset(struct heap *h, struct arena *a, uint8_t dirty);
 int _ba_arena_was_dropped(const void *p);
 void _ba_arena_drop(struct heap *h, struct arena *a);
 void _ba_arena_unmap(struct arena *a);
@@ -530,7 +532,8 @@ void _ba_medium_free(struct heap *h, struct page *pg);
 int _ba_medium_resize(struct heap *h, struct page *pg, size_t n);
 
 /* What is wrong with a pointer; block.c holds the messages. */
-enum misuse { MISUSE_NONE, MISUSE_FOREIGN, MISUSE_INTERIOR, MISUSE_DOUBLE, MISUSE_OVERFLOW, MISUSE_HEAP };
+enum misuse { MISUSE_NONE, MISUSE_FOREIGN, MISUSE_INTERIOR, MISUSE_DOUBLE, MISUSE_OVERFLOW, MISUSE_HEAP,
+	      MISUSE_POOL };
 _Noreturn void _ba_misuse(const char *fn, const void *p, enum misuse m);
 const char *_ba_misuse_text(enum misuse m);
 

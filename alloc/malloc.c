@@ -95,12 +95,14 @@ size_t malloc_usable_size(void *p)
 	return p ? _ba_block_usable(_ba_block_of(p, "malloc_usable_size")) : 0;
 }
 
-/* resize_in_place for a block of a heap whose lock the caller holds. */
-void *_ba_block_resize(struct block b, void *p, size_t n)
+/* resize_in_place for a block of a heap whose lock the caller holds.
+ * keep: stay even where a smaller kind of block would do (a full pool's
+ * shrink). */
+void *_ba_block_resize(struct block b, void *p, size_t n, int keep)
 {
 	if (b.run) {
 		struct run *r = b.run;
-		if (n > r->size || (r->size > 256 && n <= r->size / 2))
+		if (n > r->size || (!keep && r->size > 256 && n <= r->size / 2))
 			return NULL;
 		union slot *s = &run_slot(r)[b.idx];
 		r->slack += (r->size - (uint32_t)n) - s->state;
@@ -109,7 +111,7 @@ void *_ba_block_resize(struct block b, void *p, size_t n)
 		return p;
 	}
 	/* a span stays one down to GROW_SPAN_MIN, and may grow past MEDIUM_MAX */
-	return n > GROW_SPAN_MIN && !_ba_medium_resize(b.heap, b.span, n) ? p : NULL;
+	return (n > GROW_SPAN_MIN || keep) && !_ba_medium_resize(b.heap, b.span, n) ? p : NULL;
 }
 
 /* Tries to keep the block where it is: within its size class, within its
@@ -122,7 +124,7 @@ static void *resize_in_place(struct block b, void *p, size_t n)
 	if (b.heap != heap_current())
 		return NULL;    /* another heap's pages: only its owner changes them */
 	struct heap *h = heap_enter();
-	void *q = _ba_block_resize(b, p, n);
+	void *q = _ba_block_resize(b, p, n, 0);
 	heap_leave(h);
 	return q;
 }

@@ -188,7 +188,7 @@ struct block _ba_heap_block(struct heap *h, const void *p, const char *fn);
 size_t _ba_block_usable(struct block b);
 void _ba_block_put(struct heap *h, struct block b);
 void _ba_block_free(struct heap *h, struct block b, void *p, const char *fn);
-void *_ba_block_resize(struct block b, void *p, size_t n);
+void *_ba_block_resize(struct block b, void *p, size_t n, int keep);
 struct run *_ba_bin_spare(struct heap *h, unsigned cls, size_t n, size_t align);
 void _ba_block_let_go(struct heap *h, struct block b, void *p);
 #pragma GCC visibility pop

@@ -116,6 +116,15 @@ static void arena_list(struct heap *h, struct arena *a, uint8_t dirty)
 	h->arenas_list = a;
 }
 
+/* Arena a of h, listed, is one free span in state `dirty` again: a pool's
+ * reset, after it forgot every run and span. */
+void _ba_arena_reset(struct heap *h, struct arena *a, uint8_t dirty)
+{
+	arena_fill(h, a, a->base, a->npages);
+	a->pages[0].dirty = dirty;
+	free_insert(h, a->pages);
+}
+
 void _ba_arena_init(struct heap *h, struct arena *a, uintptr_t base, size_t npages, uint8_t dirty)
 {
 	arena_fill(h, a, base, npages);

@@ -17,17 +17,24 @@ static int is_none(struct heap *h)
 }
 
 /* Links a heap made now into the process's list (check.c, fork). */
+void _ba_heap_register_locked(struct heap *h)
+{
+	h->next_all = PROC->heaps_all;
+	__atomic_store_n(&PROC->heaps_all, h, __ATOMIC_RELEASE);       /* fork's walk takes no lock */
+}
+
 void _ba_heap_register(struct heap *h)
 {
 	proc_lock(LOCK_PROC);
-	h->next_all = PROC->heaps_all;
-	__atomic_store_n(&PROC->heaps_all, h, __ATOMIC_RELEASE);       /* fork's walk takes no lock */
+	_ba_heap_register_locked(h);
 	proc_unlock(LOCK_PROC);
 }
 
-/* h, which no thread owns, is about to go. */
+/* h, which no thread owns, is about to go.  Not while a fork holds the
+ * heaps' locks: its walk of the list takes no lock. */
 void _ba_heap_unregister(struct heap *h)
 {
+	proc_lock(LOCK_FORK);
 	proc_lock(LOCK_PROC);
 	for (struct heap **link = &PROC->heaps_all; *link; link = &(*link)->next_all)
 		if (*link == h) {
@@ -35,6 +42,7 @@ void _ba_heap_unregister(struct heap *h)
 			break;
 		}
 	proc_unlock(LOCK_PROC);
+	proc_unlock(LOCK_FORK);
 }
 
 static struct heap *adopt(void)

@@ -18,11 +18,20 @@
  *   block's canary) ends the process with a one-line message on fd 2 and
  *   SIGABRT, as for malloc's heap; with BA_POOL_REPORT the call returns
  *   an error code instead (below) and the pool is left as it was.
+ * - A handle that is not a live pool (NULL, a destroyed pool) is misuse:
+ *   "not a pool", and the abort.
  * - Threads: a pool is thread-safe.  Each call holds the pool's lock for
  *   its whole length, so calls on one pool from several threads are
- *   serialised, and different pools never wait for each other.  destroy
- *   and reset must not overlap any other call on the same pool.
- * - fork: the child has every pool, usable at once. */
+ *   serialised; different pools share only the process's locks of the
+ *   slow paths.  destroy and reset must not overlap any other call on the
+ *   same pool.
+ * - fork: the child has every pool, usable at once (the shared object
+ *   registers its hooks with the libc's __register_atfork).  A region
+ *   shared with the child (MAP_SHARED) is then two pools' memory: do not
+ *   allocate from it on both sides.
+ * - This header is for freestanding programs (it includes barealloc.h); a
+ *   program with a libc reaches libbarealloc-pool.so through declarations
+ *   of its own, or ctypes. */
 #ifndef BA_POOL_H
 #define BA_POOL_H
 
@@ -49,10 +58,13 @@ enum ba_pool_error {
  * size of 0 or an unknown flag, ENOMEM when memory is short. */
 ba_pool *ba_pool_new(size_t size, unsigned flags);
 
-/* A pool over [region, region + len): its whole pages.  The pool never
- * maps, unmaps, purges or writes outside them, and assumes nothing of
- * what they hold.  NULL with errno EINVAL when no whole page is inside,
- * or ENOMEM when its metadata cannot be made. */
+/* A pool over [region, region + len): its whole pages, which must be the
+ * caller's to give.  The pool never unmaps, purges or writes outside them
+ * (its metadata lives in barealloc's own mappings), and assumes nothing
+ * of what they hold.  NULL with errno EINVAL when no whole page is
+ * inside, or when the pages overlap another live pool's without lying
+ * strictly inside them (a pool over a block of another pool is fine);
+ * ENOMEM when its metadata cannot be made. */
 ba_pool *ba_pool_new_in(void *region, size_t len, unsigned flags);
 
 /* Frees every block at once and the pool itself (and its mapping). */
@@ -70,25 +82,30 @@ void *ba_pool_realloc(ba_pool *pool, void *p, size_t n);
 void *ba_pool_aligned_alloc(ba_pool *pool, size_t align, size_t n);
 
 /* 0, or with BA_POOL_REPORT the error of a bad p (the block stays as it
- * was).  ba_pool_free(pool, NULL) is 0. */
+ * was, and errno is EINVAL).  ba_pool_free(pool, NULL) is 0. */
 int ba_pool_free(ba_pool *pool, void *p);
 
 /* The bytes asked for the block p; 0 for NULL, and for a bad p with
- * BA_POOL_REPORT. */
+ * BA_POOL_REPORT (errno EINVAL).  A realloc that shrinks a block in a full
+ * pool keeps it in place. */
 size_t ba_pool_usable_size(ba_pool *pool, void *p);
 
 /* The pool's statistics (struct ba_stats, barealloc.h): requested,
  * in_use and live_blocks of its blocks; mapped and mapped_peak the bytes of
  * its pages (its capacity); meta the bytes of its own metadata; dirty the
- * bytes of its free pages that hold no block; dirty_limit 0 (a pool never
- * purges while in use); the calls counted are the process's. */
+ * free bytes that may be resident, as for a heap (every free page of a
+ * region counts; a fresh or reset mapping's pages do not); dirty_limit 0
+ * (a pool never purges while in use); the calls counted are the
+ * process's. */
 void ba_pool_stats(ba_pool *pool, struct ba_stats *out);
 
 /* ba_check for the pool: 0, or the BA_CHECK_* code (ba_check_name). */
 int ba_pool_check(ba_pool *pool);
 
-/* The error of the pool's last call that took a pointer: BA_POOL_OK, or
- * what BA_POOL_REPORT returned instead of an abort. */
+/* The error of the pool's last call that took a pointer (free, realloc,
+ * usable_size): BA_POOL_OK, or what BA_POOL_REPORT returned instead of an
+ * abort.  One per pool: when threads share a pool, another's call may
+ * have replaced it; ba_pool_free's own result is always exact. */
 int ba_pool_error(ba_pool *pool);
 
 /* A short text for an error code: "double free", ... */

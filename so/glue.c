@@ -3,12 +3,28 @@
  * barealloc's _start, so the auxiliary vector comes from the libc's
  * getauxval when it has one (a weak reference: no libc is linked), else
  * from /proc/self/auxv; errno is the libc's, through its
- * __errno_location.  No call here allocates. */
+ * __errno_location; fork's hooks go to its __register_atfork.  No call
+ * here allocates. */
 #include "ba_sys.h"
+#include "barealloc.h"
 #include "../alloc/os.h"
 
 unsigned long getauxval(unsigned long key) __attribute__((weak));
 int *__errno_location(void) __attribute__((weak));
+int __register_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void), void *dso)
+	__attribute__((weak));
+
+/* fork's hooks, as a libc's own: what pthread_atfork does inside a
+ * program (it is a static wrapper around __register_atfork, which glibc
+ * exports).  Registered once, at load, when no lock of ours is held; the
+ * handle names this object to the libc. */
+static char dso_handle;
+
+__attribute__((constructor)) static void fork_hooks(void)
+{
+	if (__register_atfork)
+		__register_atfork(ba_fork_prepare, ba_fork_parent, ba_fork_child, &dso_handle);
+}
 
 /* errno where the program has no libc's: one for the process. */
 static int own_errno;

@@ -874,6 +874,57 @@ static void test_report(void)
 	ba_pool_destroy(other);
 }
 
+/* ---- Pools side by side. ---- */
+
+/* Two pools never share pages, but a pool may live in a block of another. */
+static void test_overlap(void)
+{
+	ba_pool *a = ba_pool_new_in(area, 16 * 4096, 0);
+
+	if (!T_TRUE("a region pool of 16 pages", a != 0))
+		return;
+	T_TRUE("the same region again: NULL with EINVAL", einval(ba_pool_new_in(area, 16 * 4096, 0)));
+	T_TRUE("a region that overlaps its end: NULL with EINVAL",
+	       einval(ba_pool_new_in(area + 8 * 4096, 16 * 4096, 0)));
+	T_TRUE("a region that holds it whole: NULL with EINVAL",
+	       einval(ba_pool_new_in(area, 32 * 4096, 0)));
+	ba_pool *b = ba_pool_new_in(area + 16 * 4096, 4 * 4096, 0);
+	T_TRUE("the region just after it: a pool", b != 0);
+	ba_pool_destroy(b);
+	unsigned char *blk = ba_pool_malloc(a, 8 * 4096);
+	ba_pool *in = blk ? ba_pool_new_in(blk, 8 * 4096, BA_POOL_REPORT) : 0;
+	if (T_TRUE("a pool over a block of the first", in != 0)) {
+		void *p = ba_pool_malloc(in, 100);
+		T_TRUE("... its block lies in the outer block", (unsigned char *)p >= blk && (unsigned char *)p < blk + 8 * 4096);
+		T_EQ("... and frees through its own pool", ba_pool_free(in, p), 0);
+		ba_pool_destroy(in);
+	}
+	T_EQ("... and the outer pool checks clean", ba_pool_check(a), 0);
+	ba_pool_destroy(a);
+}
+
+/* A full pool still shrinks a block: in place, when no smaller block fits. */
+static void test_shrink_full(void)
+{
+	ba_pool *pool = ba_pool_new(64 * KiB, 0);
+	unsigned char *big = pool ? ba_pool_malloc(pool, 8192) : 0, *small = pool ? ba_pool_malloc(pool, 1024) : 0;
+
+	if (!T_TRUE("a 64 KiB pool with blocks of 8192 and 1024 bytes", big && small))
+		return;
+	while (ba_pool_malloc(pool, 16))
+		;
+	fill(big, 8192, 7);
+	fill(small, 1024, 8);
+	errno = 0;
+	T_TRUE("full: realloc(8192 -> 5000) keeps the block where it is",
+	       ba_pool_realloc(pool, big, 5000) == big && intact(big, 5000, 7) && ba_pool_usable_size(pool, big) == 5000);
+	T_TRUE("full: realloc(1024 -> 100) keeps the block where it is",
+	       ba_pool_realloc(pool, small, 100) == small && intact(small, 100, 8) && ba_pool_usable_size(pool, small) == 100);
+	T_EQ("... errno untouched", errno, 0);
+	clean("... then", pool);
+	ba_pool_destroy(pool);
+}
+
 int main(int argc, char **argv, char **envp)
 {
 	(void)argc, (void)argv, (void)envp;
@@ -886,6 +937,8 @@ int main(int argc, char **argv, char **envp)
 	test_family();
 	test_mapped_reset();
 	test_report();
+	test_overlap();
+	test_shrink_full();
 	T_EQ("ba_check() of malloc's heap at the end", ba_check(), 0);
 	return t_exit_status();
 }

@@ -5,7 +5,8 @@
  * for ba_pool_free, ba_pool_realloc and ba_pool_usable_size of a block of
  * another pool or of malloc's heap, a pointer barealloc never gave, a
  * freed block, a pointer inside a block and a block written past its end;
- * and for free, realloc and malloc_usable_size of a pool's block.  The
+ * for free, realloc and malloc_usable_size of a pool's block; and for a
+ * handle that is no live pool.  The
  * parent prepares every case, so it knows the address to expect, and its
  * pools must be untouched at the end.
  *
@@ -230,6 +231,36 @@ static void test_control(void)
 	ba_pool_free(pa, p);
 }
 
+/* A handle that is no live pool: NULL, any other memory, a destroyed pool. */
+static int handle_call(void *pool)
+{
+#ifdef POOL_SEALED
+	ba_test_seal(1);
+#endif
+	(void)ba_pool_malloc(pool, 10);
+	return 99;
+}
+
+static void test_handle(void)
+{
+	static uintptr_t fake[64];
+	ba_pool *gone = ba_pool_new(MiB, 0), *pools[] = { 0, (ba_pool *)fake, gone };
+	static const char *const what[] = { "NULL", "a static array", "a destroyed pool" };
+
+	ba_pool_destroy(gone);
+	for (int i = 0; i < 3; i++) {
+		char head[96] = "ba_pool_malloc of ", want[96] = "barealloc: ba_pool_malloc(";
+		t_cat(head, sizeof head, what[i]);
+		t_cat(t_catx(want, sizeof want, (uintptr_t)pools[i]), sizeof want, "): ");
+		int status = t_child(handle_call, pools[i], out, sizeof out);
+		int ok = T_EQ(t_join(head, ": the child dies of SIGABRT"), status & 0x7f, SIGABRT);
+		ok &= T_TRUE(t_join(head, ": one line `barealloc: ba_pool_malloc(p): not a pool`"),
+			     t_one_line(out, want, "not a pool"));
+		if (!ok)
+			show_child(status);
+	}
+}
+
 int main(int argc, char **argv, char **envp)
 {
 	(void)argc, (void)argv, (void)envp;
@@ -245,6 +276,7 @@ int main(int argc, char **argv, char **envp)
 	test_double();
 	test_interior();
 	test_overflow();
+	test_handle();
 	struct ba_stats sa, sb;
 	ba_pool_stats(pa, &sa);
 	ba_pool_stats(pb, &sb);

@@ -37,7 +37,7 @@ class PoolStats:
     mapped        bytes of the pool's pages: its capacity
     mapped_peak   the most mapped has been
     meta          bytes of the pool's own metadata (out of band)
-    dirty         bytes of free pages that hold no block
+    dirty         free bytes that may be resident (a region's free pages all count)
     dirty_limit   0: a pool never purges while in use
     mmap_calls, munmap_calls, mremap_calls, madvise_calls
                   the process's counts of those kernel calls
