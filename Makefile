@@ -85,6 +85,7 @@ EXAMPLES = $(basename $(notdir $(wildcard examples/*.c examples/$(1)/*.asm)))
 
 .PHONY: all libs check demo install clean deps help
 all: $(foreach i,$(ISAS),$(BUILD)/$(i)/libbarealloc.a $(BUILD)/$(i)/libbarealloc-test.a $(BUILD)/$(i)/libbarealloc-pool.so \
+	$(BUILD)/$(i)/libbarealloc.so \
 	$(addprefix $(BUILD)/$(i)/tests/,$(TESTS)) $(addprefix $(BUILD)/$(i)/examples/,$(call EXAMPLES,$(i))))
 libs: $(foreach i,$(ISAS),$(BUILD)/$(i)/libbarealloc.a) $(BUILD)/barealloc-gcc
 
@@ -151,12 +152,28 @@ $(BUILD)/$(1)/libbarealloc-pool.so: $$(SOOBJ_$(1)) so/pool.map
 	$(Q)$(CC) $(CFLAGS_$(1)) -shared -nostdlib -Wl,-z,now -Wl,-z,defs -Wl,--gc-sections \
 		-Wl,--version-script=so/pool.map -o $$@ $$(SOOBJ_$(1))
 
+# The preload library (LD_PRELOAD): the same sources again, with
+# -DBA_PRELOAD (the thread's heap in an initial-exec variable of
+# so/preload.c, not in the runtime's control block) and so/preload.c; the
+# malloc family exported under glibc's names (so/preload.map), and calls
+# inside it bound at link time (-Bsymbolic-functions): no PLT in malloc.
+PLOBJ_$(1) := $$(patsubst %,$(BUILD)/$(1)/preload/%.o,$$(SOSRC_$(1)) so/preload.c syscall/$(1).asm)
+$(BUILD)/$(1)/libbarealloc.so: $$(PLOBJ_$(1)) so/preload.map
+	$$(call say,LD,$$@)
+	$(Q)$(CC) $(CFLAGS_$(1)) -shared -nostdlib -Wl,-z,now -Wl,-z,defs -Wl,--gc-sections \
+		-Wl,-Bsymbolic-functions -Wl,--version-script=so/preload.map -o $$@ $$(PLOBJ_$(1))
+
 $(BUILD)/$(1)/pic/%.c.o: %.c $(FLAGS) | deps
 	$$(call say,CC,$$< [$(1), pic])
 	@mkdir -p $$(@D)
 	$(Q)$(CC) $(PICFLAGS) $(CFLAGS_$(1)) $$(CFLAGS_$$<) -MMD -MP -c $$< -o $$@
 
-$(BUILD)/$(1)/pic/%.asm.o: $(BUILD)/$(1)/%.asm.o
+$(BUILD)/$(1)/preload/%.c.o: %.c $(FLAGS) | deps
+	$$(call say,CC,$$< [$(1), preload])
+	@mkdir -p $$(@D)
+	$(Q)$(CC) $(PICFLAGS) -DBA_PRELOAD $(CFLAGS_$(1)) $$(CFLAGS_$$<) -MMD -MP -c $$< -o $$@
+
+$(BUILD)/$(1)/pic/%.asm.o $(BUILD)/$(1)/preload/%.asm.o: $(BUILD)/$(1)/%.asm.o
 	@mkdir -p $$(@D)
 	$(Q)cp $$< $$@
 

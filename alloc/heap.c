@@ -121,6 +121,22 @@ int ba_check(void)
 	return h ? _ba_heap_check(h) : 0;
 }
 
+/* glibc's malloc_trim for the preload library: the calling thread's heap
+ * gives back everything it keeps for reuse (as at a thread's end), and the
+ * kept large mappings go.  Whether anything went back to the kernel. */
+int _ba_trim(void)
+{
+	struct proc *pr = PROC;
+	unsigned long calls = pr->vm.munmap + pr->vm.madvise;
+	struct heap *h = heap_enter();
+
+	if (h)
+		_ba_heap_trim(h);
+	heap_leave(h);
+	_ba_large_drop_kept();
+	return pr->vm.munmap + pr->vm.madvise != calls;
+}
+
 void ba_release_all(void)
 {
 	struct heap *h = heap_enter();

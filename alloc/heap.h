@@ -375,11 +375,17 @@ extern union ba_state _ba_state;
  * thread pointer (os.h).  A thread whose heap could not be made has
  * _ba_heap_none, whose bins are empty and which owns nothing, so that the
  * fast paths send everything to the slow paths, which use heap_mine(). */
+extern struct run *_ba_heap_none[NCLASSES];
 static inline struct heap *heap_current(void)
 {
-	return (struct heap *)_ba_os_tls_heap();
+	struct heap *h = (struct heap *)_ba_os_tls_heap();
+
+#ifdef BA_PRELOAD
+	if (unlikely(!h))
+		h = (struct heap *)_ba_heap_none;       /* the thread's first call */
+#endif
+	return h;
 }
-extern struct run *_ba_heap_none[NCLASSES];
 struct heap *_ba_heap_mine(void);
 void _ba_remote_collect(struct heap *h);
 
@@ -554,6 +560,7 @@ void _ba_free_slow(void *p);
 
 /* heap.c */
 void _ba_heap_stats(struct heap *h, struct ba_stats *out);
+int _ba_trim(void);
 
 /* check.c: the first broken invariant's code, else 0. */
 int _ba_heap_check(struct heap *h);

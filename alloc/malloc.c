@@ -68,10 +68,33 @@ void *_ba_malloc_slow(size_t n)
  * owner is not the caller's heap). */
 void _ba_free_slow(void *p)
 {
-	if (p)
-		_ba_block_free(heap_current(), _ba_block_of(p, "free"), p, "free");
+	struct block b;
+
+	if (!p)
+		return;
+	enum misuse m = _ba_block_find(p, &b);
+	if (m == MISUSE_FOREIGN && _ba_os_leak_foreign())
+		return;         /* another allocator's block, left to leak as asked */
+	if (m)
+		_ba_misuse("free", p, m);
+	_ba_block_free(heap_current(), b, p, "free");
 }
 
+
+/* C23: the size (and alignment) a block was asked with, given back at
+ * its free.  barealloc knows both already; like glibc, it does not hold
+ * the caller to them. */
+void free_sized(void *p, size_t size)
+{
+	(void)size;
+	free(p);
+}
+
+void free_aligned_sized(void *p, size_t align, size_t size)
+{
+	(void)align, (void)size;
+	free(p);
+}
 
 void *calloc(size_t nmemb, size_t size)
 {

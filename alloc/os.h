@@ -48,13 +48,27 @@ int _ba_os_purge(void *p, size_t len);
 
 int _ba_os_protect(void *p, size_t len, enum os_prot prot);
 
-/* The backend keeps the calling thread's heap in word OS_TLS_HEAP of its
- * thread control block, the one the thread pointer points to, so that
- * malloc's fast path finds it in one load (alloc/x86_64/fast.asm reads
- * the same word).  The backend calls _ba_heap_attach (heap.h) before any
- * other code of a thread runs, and _ba_heap_detach as it ends: the
- * freestanding runtime does in start/tls.c and start/thread.c. */
+/* The calling thread's heap, NULL before its first.  The freestanding
+ * runtime keeps it in word OS_TLS_HEAP of the thread control block, the
+ * one the thread pointer points to, so that malloc's fast path finds it in
+ * one load (alloc/x86_64/fast.asm reads the same word), and calls
+ * _ba_heap_attach (heap.h) before any other code of a thread runs, and
+ * _ba_heap_detach as it ends (start/tls.c, start/thread.c).  The preload
+ * library (BA_PRELOAD) keeps it in an initial-exec thread-local variable of
+ * its own, so/preload.c, attaches on a thread's first slow path and
+ * detaches through a libc's thread-exit hook (_ba_os_heap_attached). */
 #define OS_TLS_HEAP     sizeof(void *)
+#ifdef BA_PRELOAD
+extern __thread void *_ba_tls_heap __attribute__((tls_model("initial-exec")));
+static inline void *_ba_os_tls_heap(void)
+{
+	return _ba_tls_heap;
+}
+static inline void _ba_os_tls_heap_set(void *h)
+{
+	_ba_tls_heap = h;
+}
+#else
 static inline void *_ba_os_tls_heap(void)
 {
 	void *h;
@@ -73,6 +87,18 @@ static inline void _ba_os_tls_heap_set(void *h)
 	__asm__ volatile("mov %0, %%gs:%c1" : : "r"(h), "i"(OS_TLS_HEAP) : "memory");
 #endif
 }
+#endif
+
+/* A thread was given a heap: the backend arranges for _ba_heap_detach at
+ * its end, if the runtime does not already. */
+void _ba_os_heap_attached(void);
+
+/* Once, at start-up (under the process lock): the backend reads its
+ * options.  Then whether a pointer barealloc never gave may be freed as a
+ * no-op (the preload library's BAREALLOC_FOREIGN=leak) instead of the
+ * abort. */
+void _ba_os_init(void);
+int _ba_os_leak_foreign(void);
 
 /* The glue's mutex: a zeroed int is unlocked.  The states are the
  * runtime's futex mutex's (ba_mutex, ba_thread.h: 0 free, 1 taken, 2 taken

@@ -19,6 +19,7 @@ int _ba_proc_init(void)
 		return 0;
 	proc_lock(LOCK_PROC);
 	if (!p->ready && (ok = _ba_os_page_size() == PAGE)) {
+		_ba_os_init();
 		_ba_os_random(&p->secret, sizeof p->secret);
 		__atomic_store_n(&p->ready, 1, __ATOMIC_RELEASE);
 	}

@@ -79,6 +79,8 @@ void _ba_heap_attach(void)
 	struct heap *h = _ba_proc_init() ? NULL : adopt();
 
 	_ba_os_tls_heap_set(h ? h : (struct heap *)_ba_heap_none);
+	if (h)
+		_ba_os_heap_attached();
 }
 
 struct heap *_ba_heap_mine(void)

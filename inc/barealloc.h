@@ -31,6 +31,8 @@ void *memalign(size_t align, size_t n);
 void *valloc(size_t n);
 void *pvalloc(size_t n);
 size_t malloc_usable_size(void *p);
+void free_sized(void *p, size_t size);                          /* C23 */
+void free_aligned_sized(void *p, size_t align, size_t size);    /* C23 */
 
 /* Optional: everything initialises itself on first use. */
 void ba_init(void);

@@ -7,7 +7,7 @@
  * here allocates. */
 #include "ba_sys.h"
 #include "barealloc.h"
-#include "../alloc/os.h"
+#include "../alloc/heap.h"
 
 unsigned long getauxval(unsigned long key) __attribute__((weak));
 int *__errno_location(void) __attribute__((weak));
@@ -42,6 +42,88 @@ int _ba_os_errno(void)
 void _ba_os_set_errno(int e)
 {
 	*errno_word() = e;
+}
+
+int pthread_key_create(unsigned *key, void (*destructor)(void *)) __attribute__((weak));
+int pthread_setspecific(unsigned key, const void *value) __attribute__((weak));
+
+/* A thread's heap is detached by a thread-specific key's destructor, which
+ * the libc runs as the thread ends, again for a heap attached by a later
+ * destructor's malloc (up to the libc's rounds).  Neither call allocates
+ * for the first keys of a process.  Without them, a thread's heap is left
+ * as it is, and adopted by no one. */
+static unsigned thread_key;
+static int key_state;           /* 0 none yet, 1 made, -1 none to be had */
+static int key_lock;
+
+static void thread_ends(void *unused)
+{
+	(void)unused;
+	_ba_heap_detach();
+}
+
+void _ba_os_heap_attached(void)
+{
+	if (!pthread_key_create || !pthread_setspecific)
+		return;
+	if (!__atomic_load_n(&key_state, __ATOMIC_ACQUIRE)) {
+		_ba_os_lock(&key_lock);
+		if (!key_state)
+			__atomic_store_n(&key_state, pthread_key_create(&thread_key, thread_ends) ? -1 : 1,
+					 __ATOMIC_RELEASE);
+		_ba_os_unlock(&key_lock);
+	}
+	if (key_state > 0)
+		pthread_setspecific(thread_key, &thread_key);
+}
+
+/* The options, from the initial environment (/proc/self/environ: the
+ * libc's may not be set up yet, and getenv is not ours to call), ignored
+ * in a set-user-id or otherwise secure process (AT_SECURE). */
+static int leak_foreign;
+int _ba_os_stats_at_exit;
+
+static int starts(const char *s, const char *prefix)
+{
+	while (*prefix)
+		if (*s++ != *prefix++)
+			return 0;
+	return 1;
+}
+
+static void option(const char *var)
+{
+	if (starts(var, "BAREALLOC_FOREIGN=leak") && !var[22])
+		leak_foreign = 1;
+	else if (starts(var, "BAREALLOC_STATS=1") && !var[17])
+		_ba_os_stats_at_exit = 1;
+}
+
+void _ba_os_init(void)
+{
+	char buf[4096], var[64];
+	size_t len = 0;
+	long fd, n;
+
+	if (_ba_os_auxval(AT_SECURE) ||
+	    sys_failed(fd = sys_openat(AT_FDCWD, "/proc/self/environ", O_RDONLY | O_CLOEXEC, 0)))
+		return;
+	while ((n = sys_read((int)fd, buf, sizeof buf)) > 0)
+		for (long i = 0; i < n; i++) {
+			if (len < sizeof var - 1)
+				var[len++] = buf[i];
+			if (buf[i])
+				continue;
+			var[len] = 0;
+			option(var);
+			len = 0;
+		}
+	sys_close((int)fd);
+}
+
+int _ba_os_leak_foreign(void)
+{
+	return leak_foreign;
 }
 
 /* One entry of the auxiliary vector, read from /proc/self/auxv with raw

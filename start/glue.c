@@ -28,3 +28,18 @@ void _ba_os_set_errno(int e)
 {
 	errno = e;
 }
+
+/* The runtime attaches and detaches every thread itself (start/tls.c,
+ * start/thread.c), and has no options. */
+void _ba_os_heap_attached(void)
+{
+}
+
+void _ba_os_init(void)
+{
+}
+
+int _ba_os_leak_foreign(void)
+{
+	return 0;
+}
