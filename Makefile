@@ -48,6 +48,11 @@ AR      := gcc-ar
 endif
 endif
 PICFLAGS := $(subst -fno-pie -fno-pic,-fPIC,$(CFLAGS))
+# The shared objects link no libc, bind every symbol at load, and stay
+# loaded once loaded: their fork hooks are registered with the libc for
+# good (glibc would unregister them from a C runtime's finaliser, which
+# they do not have).
+SOLINK  := -shared -nostdlib -Wl,-z,now -Wl,-z,nodelete -Wl,-z,defs -Wl,--gc-sections
 NASMFLAGS := -Iinc/ -Werror
 LINKOPTS := -z max-page-size=4096 --gc-sections --build-id=none
 LDFLAGS := -static -T linker.ld $(LINKOPTS)
@@ -64,7 +69,7 @@ endif
 # Every object depends on the flags it was built with, kept in this file:
 # make install OPT=-Os really rebuilds.
 FLAGS := $(BUILD)/flags
-FLAGS_NOW := $(CC) $(CFLAGS) | $(NASM) $(NASMFLAGS) | $(LD) $(LDFLAGS)
+FLAGS_NOW := $(CC) $(CFLAGS) | $(NASM) $(NASMFLAGS) | $(LD) $(LDFLAGS) | $(SOLINK)
 $(FLAGS): FORCE
 	@mkdir -p $(@D)
 	@echo '$(FLAGS_NOW)' | cmp -s - $@ 2>/dev/null || echo '$(FLAGS_NOW)' > $@
@@ -147,10 +152,9 @@ $$(patsubst %,$(BUILD)/$(1)/%.o,$$(wildcard alloc/$(1)/*.asm)): $(BUILD)/$(1)/la
 SOSRC_$(1) := $$(filter-out alloc/layout.c,$$(wildcard alloc/*.c)) so/glue.c start/mutex.c start/fmt.c \
 	$$(if $$(filter i386,$(1)),start/div64.c)
 SOOBJ_$(1) := $$(patsubst %,$(BUILD)/$(1)/pic/%.o,$$(SOSRC_$(1)) syscall/$(1).asm)
-$(BUILD)/$(1)/libbarealloc-pool.so: $$(SOOBJ_$(1)) so/pool.map
+$(BUILD)/$(1)/libbarealloc-pool.so: $$(SOOBJ_$(1)) so/pool.map $(FLAGS)
 	$$(call say,LD,$$@)
-	$(Q)$(CC) $(CFLAGS_$(1)) -shared -nostdlib -Wl,-z,now -Wl,-z,defs -Wl,--gc-sections \
-		-Wl,--version-script=so/pool.map -o $$@ $$(SOOBJ_$(1))
+	$(Q)$(CC) $(CFLAGS_$(1)) $(SOLINK) -Wl,--version-script=so/pool.map -o $$@ $$(SOOBJ_$(1))
 
 # The preload library (LD_PRELOAD): the same sources again, with
 # -DBA_PRELOAD (the thread's heap in an initial-exec variable of
@@ -158,10 +162,9 @@ $(BUILD)/$(1)/libbarealloc-pool.so: $$(SOOBJ_$(1)) so/pool.map
 # malloc family exported under glibc's names (so/preload.map), and calls
 # inside it bound at link time (-Bsymbolic-functions): no PLT in malloc.
 PLOBJ_$(1) := $$(patsubst %,$(BUILD)/$(1)/preload/%.o,$$(SOSRC_$(1)) so/preload.c syscall/$(1).asm)
-$(BUILD)/$(1)/libbarealloc.so: $$(PLOBJ_$(1)) so/preload.map
+$(BUILD)/$(1)/libbarealloc.so: $$(PLOBJ_$(1)) so/preload.map $(FLAGS)
 	$$(call say,LD,$$@)
-	$(Q)$(CC) $(CFLAGS_$(1)) -shared -nostdlib -Wl,-z,now -Wl,-z,defs -Wl,--gc-sections \
-		-Wl,-Bsymbolic-functions -Wl,--version-script=so/preload.map -o $$@ $$(PLOBJ_$(1))
+	$(Q)$(CC) $(CFLAGS_$(1)) $(SOLINK) -Wl,-Bsymbolic-functions -Wl,--version-script=so/preload.map -o $$@ $$(PLOBJ_$(1))
 
 $(BUILD)/$(1)/pic/%.c.o: %.c $(FLAGS) | deps
 	$$(call say,CC,$$< [$(1), pic])

@@ -107,17 +107,39 @@ int _ba_os_leak_foreign(void);
 void _ba_os_lock_wait(int *m);
 void _ba_os_wake(int *m);
 
+/* In the preload library, glibc's __libc_single_threaded (a weak
+ * reference) says the process has one thread: no other can hold or wait
+ * for a lock, so plain stores do.  Only a thread that holds no lock of
+ * ours makes a second thread, so a lock is never taken one way and
+ * released the other. */
+#ifdef BA_PRELOAD
+extern char __libc_single_threaded __attribute__((weak));
+static inline int _ba_os_single_threaded(void)
+{
+	return &__libc_single_threaded && __libc_single_threaded;
+}
+#else
+static inline int _ba_os_single_threaded(void)
+{
+	return 0;
+}
+#endif
+
 static inline void _ba_os_lock(int *m)
 {
 	int free = 0;
 
-	if (!__atomic_compare_exchange_n(m, &free, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+	if (_ba_os_single_threaded())
+		*m = 1;
+	else if (!__atomic_compare_exchange_n(m, &free, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		_ba_os_lock_wait(m);
 }
 
 static inline void _ba_os_unlock(int *m)
 {
-	if (__atomic_exchange_n(m, 0, __ATOMIC_RELEASE) == 2)
+	if (_ba_os_single_threaded())
+		*m = 0;
+	else if (__atomic_exchange_n(m, 0, __ATOMIC_RELEASE) == 2)
 		_ba_os_wake(m);
 }
 
