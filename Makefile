@@ -176,7 +176,11 @@ $(BUILD)/$(1)/preload/%.c.o: %.c $(FLAGS) | deps
 	@mkdir -p $$(@D)
 	$(Q)$(CC) $(PICFLAGS) -DBA_PRELOAD $(CFLAGS_$(1)) $$(CFLAGS_$$<) -MMD -MP -c $$< -o $$@
 
-$(BUILD)/$(1)/pic/%.asm.o $(BUILD)/$(1)/preload/%.asm.o: $(BUILD)/$(1)/%.asm.o
+$(BUILD)/$(1)/pic/%.asm.o: $(BUILD)/$(1)/%.asm.o
+	@mkdir -p $$(@D)
+	$(Q)cp $$< $$@
+
+$(BUILD)/$(1)/preload/%.asm.o: $(BUILD)/$(1)/%.asm.o
 	@mkdir -p $$(@D)
 	$(Q)cp $$< $$@
 
