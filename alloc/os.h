@@ -113,7 +113,7 @@ void _ba_os_wake(int *m);
  * ours makes a second thread, so a lock is never taken one way and
  * released the other. */
 #ifdef BA_PRELOAD
-extern char __libc_single_threaded __attribute__((weak));
+extern char __libc_single_threaded __attribute__((weak, visibility("default")));   /* glibc's, not ours */
 static inline int _ba_os_single_threaded(void)
 {
 	return &__libc_single_threaded && __libc_single_threaded;

@@ -119,10 +119,18 @@ void _ba_heap_detach(void)
  * the head is one whose heaps are all locked, no heap is missed.  Only
  * prepare holds several heaps' locks, and LOCK_FORK keeps two forks from
  * taking them in different orders. */
+static int fork_alone;   /* the fork in progress found one thread: no lock was taken */
+
 void ba_fork_prepare(void)
 {
 	struct heap *done = NULL;
 
+	/* A process of one thread (as glibc knows, in the preload library)
+	 * may fork from a signal handler that interrupted malloc on the
+	 * heap's lock: as glibc does, take no lock, which only another thread
+	 * could hold. */
+	if ((fork_alone = _ba_os_single_threaded()))
+		return;
 	proc_lock(LOCK_FORK);
 	for (;;) {
 		struct heap *head = __atomic_load_n(&PROC->heaps_all, __ATOMIC_ACQUIRE);
@@ -141,6 +149,8 @@ void ba_fork_prepare(void)
  * it went was never locked by prepare, and its owner may hold it. */
 void ba_fork_parent(void)
 {
+	if (fork_alone)
+		return;
 	proc_unlock(LOCK_META);
 	for (struct heap *h = PROC->heaps_all; h; h = h->next_all)
 		_ba_os_unlock(&h->lock);
