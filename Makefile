@@ -331,6 +331,22 @@ help:
 	@echo "make clean      remove build/"
 	@echo "V=1             show every command in full"
 
+# The preload library's hosted tests (tests/preload/*.c): glibc programs
+# built with the system's gcc, which tests/run.sh runs with
+# build/<isa>/libbarealloc.so preloaded.  -fno-builtin keeps every call
+# the source makes: gcc would otherwise drop a malloc whose block is
+# unused, or a free of it.
+PRELOAD_TESTS := $(basename $(notdir $(wildcard tests/preload/*.c)))
+HOSTED_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -fno-builtin -pthread
+define preload_test_rules
+$(BUILD)/$(1)/preload-tests/%: tests/preload/%.c tests/preload/hosted.h | deps
+	$$(call say,CC,$$< [$(1)$$(comma) hosted])
+	@mkdir -p $$(@D)
+	$(Q)$(CC) $(WRAPFLAG_$(1)) $(HOSTED_CFLAGS) -o $$@ $$< -ldl
+endef
+$(foreach i,$(ISAS),$(eval $(call preload_test_rules,$(i))))
+all: $(foreach i,$(ISAS),$(addprefix $(BUILD)/$(i)/preload-tests/,$(PRELOAD_TESTS)))
+
 # The benchmark against glibc, musl, jemalloc, mimalloc and tcmalloc.
 -include bench/bench.mk
 

@@ -195,6 +195,38 @@ check_python() {
 	printf '%-7s %-12s %-10s %4d passed, %d failed\n' python "$py" pytest "$n_ok" "$n_fail"
 }
 
+# The preload library (build/<isa>/libbarealloc.so) in glibc programs:
+# tests/preload/suite.sh runs the hosted programs and the checks from
+# outside on each ISA and runner, tests/preload/programs.sh real programs
+# natively on x86-64.  Each [OK], [FAIL] or [SKIP] line counts as a case.
+preload_count() { # label log command...
+	label=$1 log=$2; shift 2
+	"$@" > "$log" 2>&1
+	status=$?
+	n_ok=$(grep -c '^\[OK\]' "$log")
+	n_fail=$(grep -c '^\[FAIL\]' "$log")
+	n_skip=$(grep -c '^\[SKIP\]' "$log")
+	pass=$((pass + n_ok))
+	fail=$((fail + n_fail))
+	skip=$((skip + n_skip))
+	grep '^\[FAIL\]\|^\[SKIP\]' "$log" | sed "s#^\[\(FAIL\|SKIP\)\] #[\1] $label: #"
+	if { [ "$status" -ne 0 ] && [ "$n_fail" -eq 0 ]; } || [ "$n_ok" -eq 0 ]; then
+		bad "$label: exited with status $status after $n_ok cases ($log)"; fi
+	printf '%-7s %-12s %-10s %4d passed, %d failed, %d skipped\n' $label "$n_ok" "$n_fail" "$n_skip"
+}
+
+check_preload() {
+	for isa in $ISAS; do
+		eval qemu=\$QEMU_$isa
+		for runner in native "$qemu"; do
+			preload_count "$isa $runner preload" "$build/$isa/check-preload-$runner.log" \
+				sh tests/preload/suite.sh "$build" "$isa" "$runner"
+		done
+	done
+	preload_count "x86_64 native programs" "$build/x86_64/check-preload-programs.log" \
+		sh tests/preload/programs.sh "$build"
+}
+
 for isa in $ISAS; do
 	eval qemu=\$QEMU_$isa
 	check_so "$isa"
@@ -207,6 +239,7 @@ done
 
 check_install
 check_python
+check_preload
 
 if [ "$skip" -eq 0 ]; then echo "$pass passed, $fail failed"
 else echo "$pass passed, $fail failed, $skip skipped"; fi
