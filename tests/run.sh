@@ -163,13 +163,23 @@ try() { # what program command...: build with the command, then run the program
 	if [ "$status" -eq 0 ]; then ok; else bad "install $what: the program exited with $status"; fi
 }
 
-# The pools' shared object links no libc and exports the pool API alone.
+# The shared objects link no libc, stay loaded, and export their API
+# alone: the pools' object the pool API; the preload library the family
+# under glibc's names, glibc's tuning calls and barealloc's ba_* calls,
+# never the byte loops, the stubs or _start.
 check_so() { # isa
-	so=$build/$1/libbarealloc-pool.so
-	needed=$(readelf -dW "$so" 2>&1 | grep -c 'NEEDED\|TEXTREL')
-	names=$(nm -D --defined-only "$so" 2>/dev/null | awk '{ print $3 }' | grep -v '^ba_pool_\|^ba_check_name$')
-	if [ -f "$so" ] && [ "$needed" -eq 0 ] && [ -z "$names" ]; then ok
-	else bad "$1 ${so#$build/}: NEEDED or TEXTREL entries: $needed; exports beyond the pool API:" $names; fi
+	so_exports "$1" libbarealloc-pool.so '^ba_pool_\|^ba_check_name$'
+	so_exports "$1" libbarealloc.so '^\(malloc\|free\|calloc\|realloc\|reallocarray\|aligned_alloc\|posix_memalign\|memalign\|valloc\|pvalloc\|malloc_usable_size\|free_sized\|free_aligned_sized\|cfree\|__libc_\(malloc\|free\|calloc\|realloc\|memalign\|valloc\|pvalloc\)\|__posix_memalign\|mallopt\|malloc_trim\|ba_stats\|ba_check\|ba_check_name\|ba_release_all\|ba_pool_.*\)$'
+}
+
+so_exports() { # isa file allowed-names
+	so=$build/$1/$2
+	dyn=$(readelf -dW "$so" 2>&1)
+	needed=$(printf '%s\n' "$dyn" | grep -c 'NEEDED\|TEXTREL')
+	nodelete=$(printf '%s\n' "$dyn" | grep -c 'FLAGS_1.*NOW NODELETE')
+	names=$(nm -D --defined-only "$so" 2>/dev/null | awk '{ print $3 }' | grep -v "$3")
+	if [ -f "$so" ] && [ "$needed" -eq 0 ] && [ "$nodelete" -eq 1 ] && [ -z "$names" ]; then ok
+	else bad "$1 $2: NEEDED or TEXTREL entries: $needed; NOW NODELETE: $nodelete; exports beyond its API:" $names; fi
 }
 
 # python/tests under pytest, with a Python that has it (Debian's python3 and
