@@ -146,12 +146,13 @@ $(BUILD)/$(1)/layout.inc: alloc/layout.c $(FLAGS) | deps
 $$(patsubst %,$(BUILD)/$(1)/%.o,$$(wildcard alloc/$(1)/*.asm)): $(BUILD)/$(1)/layout.inc
 
 # The pools as a shared object for programs that have a libc (python/):
-# the allocator's C sources, position-independent, with the C twins of the
-# assembly (the fast paths address the state absolutely), so/glue.c as
-# the glue's backend, and only the pool API exported (so/pool.map).
-SOSRC_$(1) := $$(filter-out alloc/layout.c,$$(wildcard alloc/*.c)) so/glue.c start/mutex.c start/fmt.c \
-	$$(if $$(filter i386,$(1)),start/div64.c)
-SOOBJ_$(1) := $$(patsubst %,$(BUILD)/$(1)/pic/%.o,$$(SOSRC_$(1)) syscall/$(1).asm)
+# the allocator's C sources, position-independent, with the byte loops in
+# assembly (they address nothing but their arguments) and the C twin of
+# the fast paths (whose assembly addresses the state absolutely), so/glue.c
+# as the glue's backend, and only the pool API exported (so/pool.map).
+SOSRC_$(1) := $$(filter-out alloc/layout.c alloc/mem.c,$$(wildcard alloc/*.c)) so/glue.c start/mutex.c \
+	start/fmt.c $$(if $$(filter i386,$(1)),start/div64.c) syscall/$(1).asm alloc/$(1)/mem.asm
+SOOBJ_$(1) := $$(patsubst %,$(BUILD)/$(1)/pic/%.o,$$(SOSRC_$(1)))
 $(BUILD)/$(1)/libbarealloc-pool.so: $$(SOOBJ_$(1)) so/pool.map $(FLAGS)
 	$$(call say,LD,$$@)
 	$(Q)$(CC) $(CFLAGS_$(1)) $(SOLINK) -Wl,--version-script=so/pool.map -o $$@ $$(SOOBJ_$(1))
@@ -161,7 +162,7 @@ $(BUILD)/$(1)/libbarealloc-pool.so: $$(SOOBJ_$(1)) so/pool.map $(FLAGS)
 # so/preload.c, not in the runtime's control block) and so/preload.c; the
 # malloc family exported under glibc's names (so/preload.map), and calls
 # inside it bound at link time (-Bsymbolic-functions): no PLT in malloc.
-PLOBJ_$(1) := $$(patsubst %,$(BUILD)/$(1)/preload/%.o,$$(SOSRC_$(1)) so/preload.c syscall/$(1).asm)
+PLOBJ_$(1) := $$(patsubst %,$(BUILD)/$(1)/preload/%.o,$$(SOSRC_$(1)) so/preload.c)
 $(BUILD)/$(1)/libbarealloc.so: $$(PLOBJ_$(1)) so/preload.map $(FLAGS)
 	$$(call say,LD,$$@)
 	$(Q)$(CC) $(CFLAGS_$(1)) $(SOLINK) -Wl,-Bsymbolic-functions -Wl,--version-script=so/preload.map -o $$@ $$(PLOBJ_$(1))
