@@ -139,3 +139,22 @@ $(foreach i,$(ISAS),$(eval $(call bench_pool,$(i))))
 
 bench-pool: $(foreach i,$(ISAS),$(BENCH)/pool_fill-$(i))
 	@$(foreach i,$(ISAS),$(BENCH)/pool_fill-$(i) && echo &&) true
+
+# Real programs under LD_PRELOAD of each allocator: python3, perl, sort,
+# gcc, sqlite3, awk and bench/threads.c's hosted build, run by
+# bench/preload.sh through bench/wall (wall time, peak RSS), their outputs
+# checked against glibc's (make bench-preload).  The inputs are generated
+# once: the text that sort, perl and awk read, and the C file gcc compiles.
+.PHONY: bench-preload
+$(BENCH)/wall: bench/wall.c bench/bench.mk | bench-deps
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O2 -Wall -Wextra $< -o $@
+$(BENCH)/preload/text.txt: bench/preload/gentext.awk
+	@mkdir -p $(@D)
+	awk -v n=1000000 -f $< > $@.tmp && mv $@.tmp $@
+$(BENCH)/preload/code.c: bench/preload/gencode.awk
+	@mkdir -p $(@D)
+	awk -v n=60 -f $< > $@
+bench-preload: bench-deps $(BUILD)/x86_64/libbarealloc.so $(BENCH)/threads-hosted $(BENCH)/wall \
+		$(BENCH)/preload/text.txt $(BENCH)/preload/code.c
+	sh bench/preload.sh $(BENCH) $(BUILD)/x86_64/libbarealloc.so

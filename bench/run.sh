@@ -14,7 +14,7 @@ set -u
 
 LIBDIR=/usr/lib/x86_64-linux-gnu
 MUSL_LIBC=/usr/lib/x86_64-linux-musl/libc.a
-PACKAGES="valgrind strace musl-tools libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 libc6-dev-i386"
+PACKAGES="valgrind strace musl-tools libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 libc6-dev-i386 sqlite3 python3 perl"
 ALLOCATORS="barealloc glibc musl jemalloc mimalloc tcmalloc"
 TRACES="random binary realloc compiler"
 SIZES="16 64 256 4096 65536 1048576"
@@ -31,7 +31,8 @@ preload() {
 missing_packages() {
 	for p in $PACKAGES; do
 		case $p in
-		valgrind | strace) command -v $p >/dev/null 2>&1 && continue ;;
+		valgrind | strace | sqlite3 | perl) command -v $p >/dev/null 2>&1 && continue ;;
+		python3) [ -x /usr/bin/python3 ] && continue ;;     # Debian's, which bench-preload runs
 		musl-tools) command -v musl-gcc >/dev/null 2>&1 && [ -e $MUSL_LIBC ] && continue ;;
 		libjemalloc2) [ -e "$(preload jemalloc)" ] && continue ;;
 		libmimalloc2.0) [ -e "$(preload mimalloc)" ] && continue ;;
