@@ -325,6 +325,7 @@ help:
 	@echo "make bench      barealloc against glibc, musl, jemalloc, mimalloc, tcmalloc (docs/BENCH.md)"
 	@echo "make bench-threads  only the threaded workloads' table, with 1 and 2 threads"
 	@echo "make bench-pool the pools' utilization and metadata, both ISAs"
+	@echo "make bench-preload  real programs under each allocator's LD_PRELOAD: time, peak RSS"
 	@echo "make install    install barealloc-gcc, both libraries, headers, NASM include, linker.ld,"
 	@echo "                pkg-config files (PREFIX, DESTDIR; OPT='-Os -flto' for the smallest programs)"
 	@echo "make deps       install nasm, binutils, qemu-user, gcc-multilib, pkgconf (and python3-pytest"
