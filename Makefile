@@ -162,10 +162,12 @@ $(BUILD)/$(1)/libbarealloc-pool.so: $$(SOOBJ_$(1)) so/pool.map $(FLAGS)
 # so/preload.c, not in the runtime's control block) and so/preload.c; the
 # malloc family exported under glibc's names (so/preload.map), and calls
 # inside it bound at link time (-Bsymbolic-functions): no PLT in malloc.
+# -z initfirst: its fork hooks go to glibc before any other library's.
 PLOBJ_$(1) := $$(patsubst %,$(BUILD)/$(1)/preload/%.o,$$(SOSRC_$(1)) so/preload.c)
 $(BUILD)/$(1)/libbarealloc.so: $$(PLOBJ_$(1)) so/preload.map $(FLAGS)
 	$$(call say,LD,$$@)
-	$(Q)$(CC) $(CFLAGS_$(1)) $(SOLINK) -Wl,-Bsymbolic-functions -Wl,--version-script=so/preload.map -o $$@ $$(PLOBJ_$(1))
+	$(Q)$(CC) $(CFLAGS_$(1)) $(SOLINK) -Wl,-z,initfirst -Wl,-Bsymbolic-functions \
+		-Wl,--version-script=so/preload.map -o $$@ $$(PLOBJ_$(1))
 
 $(BUILD)/$(1)/pic/%.c.o: %.c $(FLAGS) | deps
 	$$(call say,CC,$$< [$(1), pic])

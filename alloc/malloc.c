@@ -73,8 +73,9 @@ void _ba_free_slow(void *p)
 	if (!p)
 		return;
 	enum misuse m = _ba_block_find(p, &b);
-	if (m == MISUSE_FOREIGN && _ba_os_leak_foreign())
-		return;         /* another allocator's block, left to leak as asked */
+	if (m == MISUSE_FOREIGN && !_ba_proc_init() && _ba_os_leak_foreign())
+		return;         /* another allocator's block, left to leak as asked (the
+				   options are read at start-up, which a free may come first to) */
 	if (m)
 		_ba_misuse("free", p, m);
 	_ba_block_free(heap_current(), b, p, "free");

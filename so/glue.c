@@ -14,16 +14,44 @@ int *__errno_location(void) __attribute__((weak));
 int __register_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void), void *dso)
 	__attribute__((weak));
 
+void _IO_list_lock(void) __attribute__((weak));
+void _IO_list_unlock(void) __attribute__((weak));
+
 /* fork's hooks, as a libc's own: what pthread_atfork does inside a
  * program (it is a static wrapper around __register_atfork, which glibc
- * exports).  Registered once, at load, when no lock of ours is held; the
- * handle names this object to the libc. */
+ * exports).  glibc takes its list of streams' lock before its own
+ * malloc's locks, since stdio allocates while it holds a stream's lock
+ * (getline): barealloc's locks come after it too, taken here (the lock is
+ * recursive, so glibc's fork takes it again) and released after them in
+ * the parent; glibc resets it in the child.  With one thread, glibc takes
+ * neither, and neither does barealloc (ba_fork_prepare). */
+static int io_locked;
+
+static void prepare(void)
+{
+	if ((io_locked = _IO_list_lock && _IO_list_unlock && !_ba_os_single_threaded()))
+		_IO_list_lock();
+	ba_fork_prepare();
+}
+
+static void parent(void)
+{
+	ba_fork_parent();
+	if (io_locked)
+		_IO_list_unlock();
+}
+
+/* Registered at load, when no lock of ours is held; the library is
+ * initialised before any other (-z initfirst), so that other libraries'
+ * prepare hooks, which may allocate, run before barealloc's takes its
+ * locks (glibc runs them in the reverse order of registration), and their
+ * child hooks after its own.  The handle names this object to the libc. */
 static char dso_handle;
 
 __attribute__((constructor)) static void fork_hooks(void)
 {
 	if (__register_atfork)
-		__register_atfork(ba_fork_prepare, ba_fork_parent, ba_fork_child, &dso_handle);
+		__register_atfork(prepare, parent, ba_fork_child, &dso_handle);
 }
 
 /* errno where the program has no libc's: one for the process. */

@@ -75,8 +75,8 @@ __attribute__((destructor)) static void stats_at_exit(void)
 	struct ba_stats st;
 	char line[400], *at = line;
 
-	if (!_ba_os_stats_at_exit)
-		return;
+	if (_ba_proc_init() || !_ba_os_stats_at_exit)
+		return;         /* start-up reads the options, in a program that never allocated too */
 	ba_stats(&st);
 	at = put_num(at, "barealloc: live blocks ", st.live_blocks);
 	at = put_num(at, ", in use ", st.in_use);

@@ -39,7 +39,18 @@ static void *thread_first(void *arg)
 	return 0;
 }
 
-int main(void)
+/* With BAREALLOC_FOREIGN=leak, a free of a foreign pointer may be the
+ * process's very first call: the option must be known by then. */
+static int foreign_first(void)
+{
+	static char global[64];
+
+	free(global + 16);
+	CHECK(1, "row 47, BAREALLOC_FOREIGN=leak: a foreign free as the first call returns", "%s", "");
+	return h_exit_status();
+}
+
+int main(int argc, char **argv)
 {
 	struct ba_stats before, after;
 
@@ -47,6 +58,8 @@ int main(void)
 		h_line("[FAIL] early: no ba_stats in the process: libbarealloc.so is not preloaded");
 		return 1;
 	}
+	if (argc > 1 && !strcmp(argv[1], "foreign-first"))
+		return foreign_first();
 	ba_stats(&before);
 	int first = dl_error_names("barealloc_missing_symbol");
 	ba_stats(&after);

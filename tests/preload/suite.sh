@@ -47,6 +47,7 @@ run_program() { # name command...
 run_program threads preloaded -- "$bin/threads"
 run_program conform preloaded -- "$bin/conform"
 run_program early preloaded -- "$bin/early"
+run_program stdio_fork preloaded -- "$bin/stdio_fork"
 run_program dlopen env -i BA_TEST_RUNNER="$runner" $wrap "$bin/dlopen" "$so"
 
 # Misuse, seen from outside: the status of a death by SIGABRT (128 + 6,
@@ -72,6 +73,7 @@ misuse foreign-free "invalid pointer (not from barealloc)"
 # BAREALLOC_FOREIGN=leak: free of foreign pointers returns; the program's
 # own lines say the rest, and it exits with 0.
 run_program foreign-leak preloaded BAREALLOC_FOREIGN=leak -- "$bin/conform" foreign-leak
+run_program foreign-first preloaded BAREALLOC_FOREIGN=leak -- "$bin/early" foreign-first
 preloaded BAREALLOC_FOREIGN=leakx -- "$bin/conform" foreign-free > /dev/null 2>&1
 status=$?
 if [ "$status" -eq 134 ]; then echo "[OK]   outside: BAREALLOC_FOREIGN=leakx is not the option: free aborts"
