@@ -150,7 +150,7 @@ $$(patsubst %,$(BUILD)/$(1)/%.o,$$(wildcard alloc/$(1)/*.asm)): $(BUILD)/$(1)/la
 # assembly (they address nothing but their arguments) and the C twin of
 # the fast paths (whose assembly addresses the state absolutely), so/glue.c
 # as the glue's backend, and only the pool API exported (so/pool.map).
-SOSRC_$(1) := $$(filter-out alloc/layout.c alloc/mem.c,$$(wildcard alloc/*.c)) so/glue.c start/mutex.c \
+SOSRC_$(1) := $$(filter-out alloc/layout.c alloc/mem.c,$$(wildcard alloc/*.c)) so/glue.c so/options.c start/mutex.c \
 	start/fmt.c $$(if $$(filter i386,$(1)),start/div64.c) syscall/$(1).asm alloc/$(1)/mem.asm
 SOOBJ_$(1) := $$(patsubst %,$(BUILD)/$(1)/pic/%.o,$$(SOSRC_$(1)))
 $(BUILD)/$(1)/libbarealloc-pool.so: $$(SOOBJ_$(1)) so/pool.map $(FLAGS)

@@ -99,6 +99,7 @@ void _ba_os_heap_attached(void);
  * abort. */
 void _ba_os_init(void);
 int _ba_os_leak_foreign(void);
+extern int _ba_os_stats_at_exit;        /* the shared objects' BAREALLOC_STATS=1 (so/options.c) */
 
 /* The glue's mutex: a zeroed int is unlocked.  The states are the
  * runtime's futex mutex's (ba_mutex, ba_thread.h: 0 free, 1 taken, 2 taken

@@ -53,8 +53,7 @@ int malloc_trim(size_t pad)
 	return _ba_trim();
 }
 
-/* BAREALLOC_STATS=1 (so/glue.c): one line on fd 2 as the program ends. */
-extern int _ba_os_stats_at_exit;
+/* BAREALLOC_STATS=1 (so/options.c): one line on fd 2 as the program ends. */
 
 static char *put(char *at, const char *s)
 {
