@@ -26,6 +26,14 @@ _Noreturn void _ba_misuse(const char *fn, const void *p, enum misuse m)
 	_ba_os_misuse(fn, p, why[m]);
 }
 
+/* A canary found broken: an overflow, unless the block's owner freed it
+ * while this thread looked (another thread's free racing the owner's),
+ * and its pages were given back or reused under the canary. */
+static enum misuse freed_meanwhile(int freed)
+{
+	return freed ? MISUSE_DOUBLE : MISUSE_OVERFLOW;
+}
+
 /* A block of run r: a block start, live, with its canary intact. */
 static enum misuse run_block(struct run *r, const void *p, struct block *b)
 {
@@ -39,7 +47,7 @@ static enum misuse run_block(struct run *r, const void *p, struct block *b)
 	if (state > SLACK_MAX)
 		return MISUSE_DOUBLE;
 	if (!canary_intact((uintptr_t)p, r->size - state, r->size))
-		return MISUSE_OVERFLOW;
+		return freed_meanwhile(run_slot(r)[idx].state != state);
 	*b = (struct block){ r->heap, r, (uint32_t)idx, NULL, { 0 } };
 	return MISUSE_NONE;
 }
@@ -53,7 +61,7 @@ static enum misuse span_block(struct arena *a, struct run *kind, struct page *pg
 	if (__atomic_load_n(&pg->remote, __ATOMIC_RELAXED))
 		return MISUSE_DOUBLE;
 	if (!canary_intact((uintptr_t)p, pg->u.req, (size_t)pg->npages << PAGE_SHIFT))
-		return MISUSE_OVERFLOW;
+		return freed_meanwhile(__atomic_load_n(&a->tab[pg - a->pages], __ATOMIC_ACQUIRE) != KIND_MEDIUM);
 	*b = (struct block){ a->heap, NULL, 0, pg, { 0 } };
 	return MISUSE_NONE;
 }
