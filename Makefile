@@ -233,7 +233,7 @@ $(BUILD)/$(1)/examples/%: examples/%.c $(BUILD)/barealloc-gcc $(BUILD)/$(1)/libb
 	$(Q)$(BUILD)/barealloc-gcc $(WRAPFLAG_$(1)) $(OPT) $(WARN) -o $$@ $$<
 	$(Q)$(OBJDUMP) -dS $$@ > $$@.lst
 	$(Q)nm -n $$@ > $$@.sym
-$(BUILD)/$(1)/examples/%: examples/$(1)/%.asm $(BUILD)/barealloc-gcc $(BUILD)/$(1)/libbarealloc.a linker.ld inc/barealloc.inc
+$(BUILD)/$(1)/examples/%: examples/$(1)/%.asm examples/example.inc $(BUILD)/barealloc-gcc $(BUILD)/$(1)/libbarealloc.a linker.ld inc/barealloc.inc
 	$$(call say,WRAP,$$@)
 	@mkdir -p $$(@D)
 	$(Q)$(BUILD)/barealloc-gcc $(WRAPFLAG_$(1)) -o $$@ $$<

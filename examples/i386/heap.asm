@@ -7,14 +7,9 @@
 ; aligned at each call.  Build and run:
 ;   barealloc-gcc -m32 -o heap examples/i386/heap.asm && ./heap
 %include "barealloc.inc"
+%include "../example.inc"
 
 %define N 100                           ; blocks; block i asks for 16 * i + 1 bytes
-
-; message name, "text": a line to print, from name to name_end.
-%macro message 2
-  %1: db %2, 10
-  %1_end:
-%endmacro
 
 section .rodata
 message msg_init,    "ba_init"
@@ -32,41 +27,6 @@ blocks: resd N
 stats:  resb BA_STATS_size
 
 section .text
-
-; call1/call2/call3 fn, args...: a cdecl call from an aligned esp.
-%macro call1 2
-	sub	esp, 12
-	push	%2
-	call	%1
-	add	esp, 16
-%endmacro
-%macro call2 3
-	sub	esp, 8
-	push	%3
-	push	%2
-	call	%1
-	add	esp, 16
-%endmacro
-%macro call3 4
-	sub	esp, 4
-	push	%4
-	push	%3
-	push	%2
-	call	%1
-	add	esp, 16
-%endmacro
-
-; say msg: one line on fd 1.
-%macro say 1
-	call3	sys_write, 1, %1, %1_end - %1
-%endmacro
-
-; check cc, step: exit with status step unless the flags say cc.  ecx
-; carries the step: a mov leaves the flags alone.
-%macro check 2
-	mov	ecx, %2
-	j%-1	fail
-%endmacro
 
 global main
 main:

@@ -5,14 +5,9 @@
 ; that failed.  Build and run (examples/i386/heap.asm is the same for i386):
 ;   barealloc-gcc -o heap examples/x86_64/heap.asm && ./heap
 %include "barealloc.inc"
+%include "../example.inc"
 
 %define N 100                           ; blocks; block i asks for 16 * i + 1 bytes
-
-; message name, "text": a line to print, from name to name_end.
-%macro message 2
-  %1: db %2, 10
-  %1_end:
-%endmacro
 
 section .rodata
 message msg_init,    "ba_init"
@@ -30,21 +25,6 @@ blocks: resq N
 stats:  resb BA_STATS_size
 
 section .text
-
-; say msg, length: one line on fd 1.
-%macro say 1
-	mov	edi, 1
-	lea	rsi, [rel %1]
-	mov	edx, %1_end - %1
-	call	sys_write
-%endmacro
-
-; check cc, step: exit with status step unless the flags say cc.  ecx
-; carries the step: a mov leaves the flags alone.
-%macro check 2
-	mov	ecx, %2
-	j%-1	fail
-%endmacro
 
 global main
 main:

@@ -7,17 +7,12 @@
 ; that failed.  Build and run (examples/i386/pool.asm is the same for i386):
 ;   barealloc-gcc -o pool examples/x86_64/pool.asm && ./pool
 %include "barealloc.inc"
+%include "../example.inc"
 
 %define N 50                            ; blocks; block i asks for 16 * i + 1 bytes
 %define PAGE 4096
 %define OFFSET 100                      ; where the region starts, past a page boundary
 %define LEN (48 * PAGE)                 ; so the pool has 47 whole pages (a run per size class)
-
-; message name, "text": a line to print, from name to name_end.
-%macro message 2
-  %1: db %2, 10
-  %1_end:
-%endmacro
 
 section .rodata
 message msg_new,     "ba_pool_new_in: 47 whole pages of a region at an odd address"
@@ -36,21 +31,6 @@ blocks: resq N
 stats:  resb BA_STATS_size
 
 section .text
-
-; say msg: one line on fd 1.
-%macro say 1
-	mov	edi, 1
-	lea	rsi, [rel %1]
-	mov	edx, %1_end - %1
-	call	sys_write
-%endmacro
-
-; check cc, step: exit with status step unless the flags say cc.  ecx
-; carries the step: a mov leaves the flags alone.
-%macro check 2
-	mov	ecx, %2
-	j%-1	fail
-%endmacro
 
 global main
 main:
