@@ -216,9 +216,43 @@ int t_child(int (*fn)(void *), void *arg, char *out, size_t size)
 	return status;
 }
 
+int t_wait(long pid, int seconds)
+{
+	struct ba_timespec start, now;
+	int status = 0;
+
+	sys_clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		long r = sys_wait4((int)pid, &status, WNOHANG, 0);
+		if (r == pid)
+			return status;
+		sys_clock_gettime(CLOCK_MONOTONIC, &now);
+		if (sys_failed(r) || now.tv_sec - start.tv_sec > seconds) {
+			sys_kill((int)pid, SIGKILL);
+			sys_wait4((int)pid, &status, 0, 0);
+			return -1;
+		}
+		sys_sched_yield();
+	}
+}
+
+int t_contains(const char *s, const char *part)
+{
+	size_t n = t_strlen(s), m = t_strlen(part);
+
+	for (size_t i = 0; i + m <= n; i++) {
+		size_t j = 0;
+		while (j < m && s[i + j] == part[j])
+			j++;
+		if (j == m)
+			return 1;
+	}
+	return 0;
+}
+
 int t_one_line(const char *s, const char *prefix, const char *part)
 {
-	size_t n = t_strlen(s), k = t_strlen(prefix), m = t_strlen(part);
+	size_t n = t_strlen(s), k = t_strlen(prefix);
 
 	if (n == 0 || s[n - 1] != '\n' || n < k)
 		return 0;
@@ -228,14 +262,7 @@ int t_one_line(const char *s, const char *prefix, const char *part)
 	for (size_t i = 0; i < k; i++)
 		if (s[i] != prefix[i])
 			return 0;
-	for (size_t i = k; i + m < n; i++) {
-		size_t j = 0;
-		while (j < m && s[i + j] == part[j])
-			j++;
-		if (j == m)
-			return 1;
-	}
-	return 0;
+	return t_contains(s + k, part);
 }
 
 size_t t_rss(void)

@@ -692,20 +692,6 @@ static const char *const keyword[] = {
 	[BA_POOL_DOUBLE] = "double free", [BA_POOL_OVERFLOW] = "overflow", [BA_POOL_OTHER] = "another",
 };
 
-static int contains(const char *s, const char *part)
-{
-	size_t n = t_strlen(s), m = t_strlen(part);
-
-	for (size_t i = 0; i + m <= n; i++) {
-		size_t j = 0;
-		while (j < m && s[i + j] == part[j])
-			j++;
-		if (j == m)
-			return 1;
-	}
-	return 0;
-}
-
 /* free, realloc and usable_size of a bad p: each gives code, and
  * ba_pool_error says it; the pool's counts do not move. */
 static void reported(const char *what, void *p, int code)
@@ -814,7 +800,7 @@ static void report_strerror(void)
 
 	for (int c = BA_POOL_FOREIGN; c <= BA_POOL_OTHER; c++) {
 		const char *s = ba_pool_strerror(c);
-		bad += !s || !contains(s, keyword[c]);
+		bad += !s || !t_contains(s, keyword[c]);
 		for (int d = BA_POOL_FOREIGN; s && d < c; d++)
 			bad += t_streq(s, ba_pool_strerror(d));
 	}

@@ -432,26 +432,6 @@ static int child_uses_pool(void)
 	return ba_pool_check(fork_pool) ? 10 + ba_pool_check(fork_pool) : 0;
 }
 
-static int wait_child(long pid)
-{
-	struct ba_timespec start, now;
-	int status = 0;
-
-	sys_clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		long r = sys_wait4((int)pid, &status, WNOHANG, 0);
-		if (r == pid)
-			return status;
-		sys_clock_gettime(CLOCK_MONOTONIC, &now);
-		if (sys_failed(r) || now.tv_sec - start.tv_sec > 20) {
-			sys_kill((int)pid, SIGKILL);
-			sys_wait4((int)pid, &status, 0, 0);
-			return -1;
-		}
-		sys_sched_yield();
-	}
-}
-
 static void *fork_worker(void *arg)
 {
 	struct worker *w = arg;
@@ -477,7 +457,7 @@ static void test_fork(void)
 		long pid = ba_fork();
 		if (pid == 0)
 			sys_exit_group(child_uses_pool());
-		int status = sys_failed(pid) ? -1 : wait_child(pid);
+		int status = sys_failed(pid) ? -1 : t_wait(pid, 20);
 		children += status == 0;
 		if (status)
 			t_s("#   a child ended with status "), t_x((unsigned)status), t_nl();

@@ -67,9 +67,16 @@ long long t_checkcall64(void *fn, long a, long b, long c, long d, long e, long f
  * returns exits with fn's result. */
 int t_child(int (*fn)(void *), void *arg, char *out, size_t size);
 
+/* The wait status of child pid, or -1 (and the child killed) when it has
+ * not ended within seconds: a hung child fails its case, not the run. */
+int t_wait(long pid, int seconds);
+
 /* s is exactly one line, ending in a newline, that starts with prefix and
  * has part somewhere after it. */
 int t_one_line(const char *s, const char *prefix, const char *part);
+
+/* Whether part occurs in s. */
+int t_contains(const char *s, const char *part);
 
 /* The process's resident memory in bytes (/proc/self/statm), 0 if it
  * cannot be read.  Under qemu-user it is the emulator's. */

@@ -70,27 +70,6 @@ static int in_child(void)
 	return ba_check() ? 3 : 0;
 }
 
-/* The child's exit status, or -1 if it did not end within WAIT_S. */
-static int wait_child(long pid)
-{
-	struct ba_timespec start, now;
-	int status = 0;
-
-	sys_clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		long r = sys_wait4((int)pid, &status, WNOHANG, 0);
-		if (r == pid)
-			return status;
-		sys_clock_gettime(CLOCK_MONOTONIC, &now);
-		if (sys_failed(r) || now.tv_sec - start.tv_sec > WAIT_S) {
-			sys_kill((int)pid, SIGKILL);
-			sys_wait4((int)pid, &status, 0, 0);
-			return -1;
-		}
-		sys_sched_yield();
-	}
-}
-
 /* Forks FORKS times; the number of children that exited with 0. */
 static long fork_many(void)
 {
@@ -101,7 +80,7 @@ static long fork_many(void)
 		if (pid == 0)
 			sys_exit_group(in_child());
 		if (!sys_failed(pid)) {
-			int status = wait_child(pid);
+			int status = t_wait(pid, WAIT_S);
 			clean += status == 0;
 			if (status)
 				t_s("#   a child ended with status "), t_x((unsigned)status), t_nl();
