@@ -73,7 +73,7 @@ def _load():
             tried.append(f"{path}: no such file")
             continue
         try:
-            return path, ctypes.CDLL(path)
+            return path, ctypes.CDLL(path, use_errno=True)     # ENOMEM or EINVAL after a NULL
         except OSError as e:
             tried.append(f"{path}: {e}")
     raise ImportError(

@@ -14,6 +14,7 @@ the pool as it was, instead of ending the process with SIGABRT.
 
 import ctypes
 import dataclasses
+import errno
 import gc
 import mmap
 import operator
@@ -165,6 +166,8 @@ class MemoryAllocator:
             if size == 0:
                 raise ValueError("pool_size must be at least 1")
             handle = _lib.ba_pool_new(size, flags)
+        if not handle and ctypes.get_errno() == errno.EINVAL:
+            raise ValueError("barealloc: the region has no whole page, or crosses another pool's pages")
         if not handle:
             raise MemoryError("barealloc: cannot make the pool's metadata or mapping")
         self._pool = handle

@@ -8,6 +8,7 @@ import threading
 
 import pytest
 
+from barealloc import _lib
 from barealloc import (ForeignPointer, InvalidPointer, MemoryAllocator, PoolClosed, PoolError,
                        PoolStats)
 
@@ -577,6 +578,19 @@ def test_regions_of_live_pools_never_overlap():
     b = MemoryAllocator(region=buf)
     b.free(b.allocate(10))
     b.close()
+
+
+def test_a_region_that_barealloc_refuses_is_a_value_error():
+    buf = (ctypes.c_char * (8 * PAGE))()
+    other = _lib.ba_pool_new_in(ctypes.addressof(buf), len(buf), _lib.POOL_REPORT)   # not the package's
+    assert other
+    try:
+        with pytest.raises(ValueError):
+            MemoryAllocator(region=buf)
+        with pytest.raises(ValueError):
+            MemoryAllocator(region=bytearray(100))      # no whole page inside
+    finally:
+        _lib.ba_pool_destroy(other)
 
 
 def test_region_bytes_outside_the_pages_are_foreign():
