@@ -16,18 +16,24 @@
 struct ba_pool {
 	struct heap heap;       /* first: the heap's lock is the pool's */
 	uintptr_t check;        /* the secret ^ the pool's address while it lives */
-	uintptr_t lo;           /* its pages: [lo, lo + bytes) */
+	uintptr_t lo;           /* its pages: [lo, lo + bytes), its own mapping when
+				   heap.fixed_map is not 0 (then bytes long) */
 	size_t bytes;
-	void *map;              /* the pool's own mapping (heap.fixed_map bytes), or NULL */
 	unsigned flags;
 	int error;              /* the last pointer-taking call's misuse, BA_POOL_REPORT */
-	size_t narenas;
-	struct arena *arena[];  /* arena i holds [lo + i * ARENA_SIZE, ...) */
+	struct arena *arena[];  /* arena i holds [lo + i * ARENA_SIZE, ...), ARENA_PAGES pages
+				   but the last */
 };
 
-static size_t pool_size(size_t narenas)
+/* The arenas of a pool of bytes bytes (> 0), and its own metadata's size. */
+static size_t arenas_for(size_t bytes)
 {
-	return sizeof(ba_pool) + narenas * sizeof(struct arena *);
+	return ((bytes - 1) >> ARENA_SHIFT) + 1;
+}
+
+static size_t pool_size(size_t bytes)
+{
+	return sizeof(ba_pool) + arenas_for(bytes) * sizeof(struct arena *);
 }
 
 _Static_assert((int)BA_POOL_FOREIGN == (int)MISUSE_FOREIGN && (int)BA_POOL_INTERIOR == (int)MISUSE_INTERIOR &&
@@ -116,10 +122,10 @@ static ba_pool *fail(int e)
 static void pool_forget(ba_pool *pool)
 {
 	_ba_runs_forget(&pool->heap);
-	for (size_t i = 0; i < pool->narenas; i++)
+	for (size_t i = 0; i < arenas_for(pool->bytes); i++)
 		if (pool->arena[i])
 			_ba_meta_free(pool->arena[i], arena_size(pool->arena[i]->npages));
-	_ba_meta_free(pool, pool_size(pool->narenas));
+	_ba_meta_free(pool, pool_size(pool->bytes));
 }
 
 /* Whether pool's pages and o's cross: they overlap, and pool's are not
@@ -150,8 +156,8 @@ static int pool_register(ba_pool *pool)
  * it mapped itself; NULL with errno. */
 static ba_pool *pool_make(uintptr_t lo, uintptr_t hi, unsigned flags, size_t mapped, uint8_t dirty)
 {
-	size_t n = ((hi - lo - 1) >> ARENA_SHIFT) + 1;
-	ba_pool *pool = _ba_proc_init() ? NULL : _ba_meta_alloc(pool_size(n));
+	size_t n = arenas_for(hi - lo);
+	ba_pool *pool = _ba_proc_init() ? NULL : _ba_meta_alloc(pool_size(hi - lo));
 
 	if (!pool)
 		return fail(OS_ENOMEM);
@@ -161,7 +167,6 @@ static ba_pool *pool_make(uintptr_t lo, uintptr_t hi, unsigned flags, size_t map
 	pool->flags = flags;
 	pool->lo = lo;
 	pool->bytes = hi - lo;
-	pool->narenas = n;
 	for (size_t i = 0; i < n; i++) {
 		uintptr_t at = lo + (i << ARENA_SHIFT);
 		size_t pages = (hi - at) >> PAGE_SHIFT;
@@ -194,8 +199,6 @@ ba_pool *ba_pool_new(size_t size, unsigned flags)
 	ba_pool *pool = pool_make((uintptr_t)map, (uintptr_t)map + len, flags, len, CLEAN);
 	if (!pool)
 		_ba_vm_unmap(map, len);
-	else
-		pool->map = map;
 	return pool;
 }
 
@@ -217,13 +220,13 @@ void ba_pool_destroy(ba_pool *pool)
 	if (!pool)
 		return;
 	pool_valid(pool, "ba_pool_destroy");
-	void *map = pool->map;
+	void *map = (void *)pool->lo;
 	size_t len = pool->heap.fixed_map;
 
 	__atomic_store_n(&pool->check, 0, __ATOMIC_RELAXED);
 	_ba_heap_unregister(&pool->heap);
 	pool_forget(pool);
-	if (map)
+	if (len)
 		_ba_vm_unmap(map, len);
 	__atomic_fetch_sub(&PROC->heaps, 1, __ATOMIC_RELAXED);
 	_ba_meta_purge();
@@ -237,13 +240,13 @@ void ba_pool_reset(ba_pool *pool)
 	struct heap *h = pool_enter(pool, "ba_pool_reset");
 	struct arena *list = h->arenas_list;
 	unsigned arenas = h->arenas;
-	uint8_t state = pool->map && !_ba_vm_purge(pool->map, h->fixed_map) ? PURGED : DIRTY;
+	uint8_t state = h->fixed_map && !_ba_vm_purge((void *)pool->lo, h->fixed_map) ? PURGED : DIRTY;
 
 	_ba_runs_forget(h);
 	memset(h, 0, __builtin_offsetof(struct heap, remote));  /* the lock and the lists stay */
 	h->arenas_list = list;
 	h->arenas = arenas;
-	for (size_t i = 0; i < pool->narenas; i++)
+	for (size_t i = 0; i < arenas_for(pool->bytes); i++)
 		_ba_arena_reset(h, pool->arena[i], state);
 	pool_leave(pool);
 }
@@ -385,7 +388,7 @@ static size_t pool_meta(struct heap *h)
 
 	for (struct arena *a = h->arenas_list; a; a = a->next)
 		meta += arena_size(a->npages);
-	meta += ((ba_pool *)h)->narenas * sizeof(struct arena *);
+	meta += pool_size(((ba_pool *)h)->bytes) - sizeof(ba_pool);
 	for (struct run *r = h->runs; r; r = r->all_next)
 		meta += run_meta_size(r->mask + 1);
 	return meta;
