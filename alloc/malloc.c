@@ -4,31 +4,46 @@
  * block.c. */
 #include "run.h"
 
-/* align is a power of two.  A small block is aligned to align when its
- * class is a multiple of it (runs start on a page): every class is a
- * multiple of 16, so for the default alignment the first class fits, and
- * a freed block of a slightly bigger class may serve (_ba_bin_refill). */
+/* The class that serves n bytes at align, for a heap whose small blocks
+ * go up to max bytes; NCLASSES when none does.  align is a power of two.
+ * A small block is aligned to align when its class is a multiple of it
+ * (runs start on a page): every class is a multiple of 16, so for the
+ * default alignment the first class fits, and a freed block of a slightly
+ * bigger class may serve (_ba_bin_refill). */
+static unsigned small_class(size_t n, size_t align, size_t max)
+{
+	if (n > max || align > PAGE)
+		return NCLASSES;
+	unsigned cls = size_class(n);
+	while (cls < NCLASSES && (_ba_class_size(cls) & (align - 1)))
+		cls++;
+	return cls < NCLASSES && _ba_class_size(cls) - n <= SLACK_MAX ? cls : NCLASSES;
+}
+
+static void *small_alloc(struct heap *h, unsigned cls, size_t n, size_t align, int *zero)
+{
+	struct run *r = _ba_bin_refill(h, cls, align <= 16 ? n : 0);
+
+	if (!r && h->fixed)
+		r = _ba_bin_spare(h, cls, n, align);
+	if (!r)
+		return NULL;
+	*zero = run_first_state(r) == STATE_ZERO;
+	return run_take(r, r->head, n);
+}
+
+/* A pool's blocks above a page take spans of its arenas, up to one
+ * arena's worth; a heap's go to spans up to MEDIUM_MAX, then mappings. */
 static void *heap_alloc(struct heap *h, size_t n, size_t align, int *zero)
 {
 	if (!h || n > PTRDIFF_MAX || _ba_proc_init())
 		return NULL;
-	if (h->fixed && (n > ARENA_SIZE || align > ARENA_SIZE / 2))
-		return NULL;    /* more than any arena of a pool holds */
-	if (n <= (h->fixed ? PAGE : SMALL_MAX) && align <= PAGE) {    /* a pool's bigger blocks: spans */
-		unsigned cls = size_class(n);
-		while (cls < NCLASSES && (_ba_class_size(cls) & (align - 1)))
-			cls++;
-		if (cls < NCLASSES && _ba_class_size(cls) - n <= SLACK_MAX) {
-			struct run *r = _ba_bin_refill(h, cls, align <= 16 ? n : 0);
-			if (!r && h->fixed)
-				r = _ba_bin_spare(h, cls, n, align);
-			if (!r)
-				return NULL;
-			*zero = run_first_state(r) == STATE_ZERO;
-			return run_take(r, r->head, n);
-		}
-	}
-	if ((n <= MEDIUM_MAX && align <= 65536) || h->fixed)
+	unsigned cls = small_class(n, align, h->fixed ? PAGE : SMALL_MAX);
+	if (cls < NCLASSES)
+		return small_alloc(h, cls, n, align, zero);
+	if (h->fixed)
+		return n <= ARENA_SIZE && align <= ARENA_SIZE / 2 ? _ba_medium_alloc(h, n, align, zero) : NULL;
+	if (n <= MEDIUM_MAX && align <= 65536)
 		return _ba_medium_alloc(h, n, align, zero);
 	return _ba_large_alloc(h, n, align > PAGE ? align : PAGE, zero);
 }
